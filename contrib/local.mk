@@ -1,0 +1,1 @@
+# contrib: systemd unit, container files, alert rules, dashboard, example plugin, clients.

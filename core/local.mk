@@ -1,0 +1,17 @@
+# The daemon: one convenience library with everything but main(), so that tests,
+# benchmarks and the simulator can link the same code.
+include $(srcdir)/core/runtime.mk
+
+core_host_sources =
+
+noinst_LTLIBRARIES += core/libmpci.la
+core_libmpci_la_SOURCES = $(core_runtime_sources) $(core_host_sources)
+core_libmpci_la_CFLAGS = $(AM_CFLAGS) $(LIBEV_CFLAGS) $(CURL_CFLAGS) $(CJSON_CFLAGS) \
+	$(SODIUM_CFLAGS) $(INIH_CFLAGS)
+core_libmpci_la_LIBADD = core/near/libnear.la $(LIBEV_LIBS) $(CURL_LIBS) $(CJSON_LIBS) \
+	$(SODIUM_LIBS) $(INIH_LIBS) $(DL_LIBS) $(PTHREAD_LIBS)
+
+bin_PROGRAMS += mpc-indexer
+mpc_indexer_SOURCES = core/main.c
+mpc_indexer_CFLAGS = $(core_libmpci_la_CFLAGS)
+mpc_indexer_LDADD = core/libmpci.la

@@ -1,0 +1,1 @@
+# Plugin ABI tests, test plugins and whole-daemon tests.

@@ -1,0 +1,1 @@
+# nearsim: the chain simulator.
