@@ -16,8 +16,8 @@ size_t b58_encode(char *out, size_t outsz, const uint8_t *in, size_t n);
 
 /*
  * Decode inlen characters of in (no NUL needed) into out. Each leading '1' becomes one
- * 0x00 byte. Returns 0 and sets *outlen, or -1 if a character is outside the alphabet
- * (including whitespace and NUL) or the value does not fit in outsz bytes.
+ * 0x00 byte. Returns 0 and sets *outlen; -1 if a character is outside the alphabet
+ * (including whitespace and NUL); -2 if the value does not fit in outsz bytes.
  */
 int b58_decode(uint8_t *out, size_t outsz, const char *in, size_t inlen, size_t *outlen);
 

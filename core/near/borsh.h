@@ -54,5 +54,7 @@ const uint8_t *borsh_get_fixed(struct borsh_rd *r, size_t n);
  * is longer than maxlen bytes, holds a NUL byte or is not valid UTF-8 (Borsh String rule).
  */
 char *borsh_get_string(struct borsh_rd *r, size_t maxlen);
+/* 1 if the n bytes are strict UTF-8 (what a Borsh String must hold), else 0. */
+int borsh_utf8_valid(const uint8_t *s, size_t n);
 
 #endif
