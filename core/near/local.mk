@@ -11,3 +11,31 @@ core_near_libnear_la_SOURCES = core/near/near.h \
 	core/near/tx.c core/near/tx_decode.c core/near/tx.h
 core_near_libnear_la_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(CRYPTO_CFLAGS)
 core_near_libnear_la_LIBADD = $(SODIUM_LIBS) $(CRYPTO_LIBS)
+
+# Unit tests (TAP): vectors from shared/fixtures/near/vectors.md and the MPC kdf snapshots.
+near_unit_tests = tests/unit/test_near_base58 tests/unit/test_near_base64 \
+	tests/unit/test_near_hash tests/unit/test_near_borsh tests/unit/test_near_u128 \
+	tests/unit/test_near_account_id tests/unit/test_near_keys tests/unit/test_near_tx
+check_PROGRAMS += $(near_unit_tests)
+TESTS += $(near_unit_tests)
+EXTRA_DIST += tests/unit/test_near_util.h tests/fixtures/README.md
+near_test_cflags = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(CRYPTO_CFLAGS)
+near_test_ldadd = core/near/libnear.la $(SODIUM_LIBS) $(CRYPTO_LIBS)
+tests_unit_test_near_base58_CFLAGS = $(near_test_cflags)
+tests_unit_test_near_base58_LDADD = $(near_test_ldadd)
+tests_unit_test_near_base64_CFLAGS = $(near_test_cflags)
+tests_unit_test_near_base64_LDADD = $(near_test_ldadd)
+tests_unit_test_near_hash_CFLAGS = $(near_test_cflags)
+tests_unit_test_near_hash_LDADD = $(near_test_ldadd)
+tests_unit_test_near_borsh_CFLAGS = $(near_test_cflags)
+tests_unit_test_near_borsh_LDADD = $(near_test_ldadd)
+tests_unit_test_near_u128_CFLAGS = $(near_test_cflags)
+tests_unit_test_near_u128_LDADD = $(near_test_ldadd)
+tests_unit_test_near_account_id_CFLAGS = $(near_test_cflags)
+tests_unit_test_near_account_id_LDADD = $(near_test_ldadd)
+tests_unit_test_near_keys_CFLAGS = $(near_test_cflags)
+tests_unit_test_near_keys_LDADD = $(near_test_ldadd)
+tests_unit_test_near_tx_CFLAGS = $(near_test_cflags)
+tests_unit_test_near_tx_LDADD = $(near_test_ldadd)
+dist_check_DATA += tests/fixtures/near/kdf_derive_tweak.snap \
+	tests/fixtures/near/kdf_derive_app_id.snap

@@ -33,10 +33,10 @@ static int dec_check(struct tx_dec *d, const char *what, size_t idx)
 	if (!d->r.failed)
 		return 0;
 	if (idx == (size_t)-1)
-		return dec_fail(d, "truncated: %s at byte %zu runs past the end (%zu bytes)",
+		return dec_fail(d, "truncated: %s at byte %zu runs past the end of the %zu-byte input",
 				what, d->r.off, d->r.len);
-	return dec_fail(d, "truncated: actions[%zu].%s at byte %zu runs past the end (%zu bytes)",
-			idx, what, d->r.off, d->r.len);
+	return dec_fail(d, "truncated: actions[%zu].%s at byte %zu runs past the end of the "
+			"%zu-byte input", idx, what, d->r.off, d->r.len);
 }
 
 #define NO_ACTION ((size_t)-1)
@@ -50,10 +50,11 @@ static int dec_string(struct tx_dec *d, char **out, const char *what, size_t idx
 	if (!p)
 		return dec_check(d, what, idx);
 	if (!borsh_utf8_valid(p, n) || memchr(p, 0, n)) {
+		const char *why = memchr(p, 0, n) ? "contains a NUL byte" : "is not valid UTF-8";
+
 		if (idx == NO_ACTION)
-			return dec_fail(d, "%s at byte %zu is not valid UTF-8 text", what, start);
-		return dec_fail(d, "actions[%zu].%s at byte %zu is not valid UTF-8 text",
-				idx, what, start);
+			return dec_fail(d, "%s at byte %zu %s", what, start, why);
+		return dec_fail(d, "actions[%zu].%s at byte %zu %s", idx, what, start, why);
 	}
 	if (!out)
 		return 0;
@@ -250,7 +251,7 @@ static int dec_signed_tx(struct tx_dec *d, struct near_tx_view *v)
 		return -1;
 	memcpy(v->signature, p, NEAR_SIG_LEN);
 	if (borsh_rd_remaining(&d->r))
-		return dec_fail(d, "%zu trailing bytes after the signature at byte %zu",
+		return dec_fail(d, "%zu trailing byte(s) after the signature at byte %zu",
 				borsh_rd_remaining(&d->r), d->r.off);
 	return 0;
 }
