@@ -1,12 +1,13 @@
 # The daemon's runtime: logging, the HTTP client, configuration.
-core_runtime_sources = core/log.c core/log.h core/http.c core/http.h
+core_runtime_sources = core/log.c core/log.h core/http.c core/http.h \
+	core/config.c core/config.h
 
 # Unit tests for the runtime (TAP). Each links the daemon's convenience library.
 runtime_test_cflags = $(AM_CFLAGS) $(LIBEV_CFLAGS) $(CURL_CFLAGS) $(INIH_CFLAGS)
 runtime_test_ldadd = core/libmpci.la $(LIBEV_LIBS) $(CURL_LIBS) $(PTHREAD_LIBS)
 
-check_PROGRAMS += tests/unit/test_log tests/unit/test_http
-TESTS += tests/unit/test_log tests/unit/test_http
+check_PROGRAMS += tests/unit/test_log tests/unit/test_http tests/unit/test_config
+TESTS += tests/unit/test_log tests/unit/test_http tests/unit/test_config
 
 tests_unit_test_log_SOURCES = tests/unit/test_log.c
 tests_unit_test_log_CFLAGS = $(runtime_test_cflags)
@@ -15,3 +16,7 @@ tests_unit_test_log_LDADD = $(runtime_test_ldadd)
 tests_unit_test_http_SOURCES = tests/unit/test_http.c
 tests_unit_test_http_CFLAGS = $(runtime_test_cflags)
 tests_unit_test_http_LDADD = $(runtime_test_ldadd)
+
+tests_unit_test_config_SOURCES = tests/unit/test_config.c
+tests_unit_test_config_CFLAGS = $(runtime_test_cflags)
+tests_unit_test_config_LDADD = $(runtime_test_ldadd)
