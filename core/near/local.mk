@@ -39,3 +39,17 @@ tests_unit_test_near_tx_CFLAGS = $(near_test_cflags)
 tests_unit_test_near_tx_LDADD = $(near_test_ldadd)
 dist_check_DATA += tests/fixtures/near/kdf_derive_tweak.snap \
 	tests/fixtures/near/kdf_derive_app_id.snap
+
+# libFuzzer targets, built with $(CLANG) and run briefly by the script (skips without clang).
+TESTS += tests/fuzz/run-near.sh
+EXTRA_DIST += tests/fuzz/run-near.sh tests/fuzz/fuzz_near_tx_decode.c tests/fuzz/fuzz_near_b58.c
+dist_check_DATA += \
+	tests/fixtures/near/corpus/fuzz_near_tx_decode/v1_all_actions.bin \
+	tests/fixtures/near/corpus/fuzz_near_tx_decode/v3_transfer.bin \
+	tests/fixtures/near/corpus/fuzz_near_tx_decode/v4_docs_transfer.bin \
+	tests/fixtures/near/corpus/fuzz_near_tx_decode/v5_function_call.bin \
+	tests/fixtures/near/corpus/fuzz_near_tx_decode/v7_empty_signer.bin \
+	tests/fixtures/near/corpus/fuzz_near_b58/hash.txt \
+	tests/fixtures/near/corpus/fuzz_near_b58/zero_hash.txt \
+	tests/fixtures/near/corpus/fuzz_near_b58/pubkey.txt \
+	tests/fixtures/near/corpus/fuzz_near_b58/secret.txt
