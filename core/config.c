@@ -34,7 +34,7 @@ struct cfg_entry {		/* one key as written in the file */
 };
 
 struct cfg_val {		/* one schema key after cfg_check_section() */
-	const struct cfg_key *key;
+	char *name;		/* copied: schemas may live in a plugin that gets unloaded */
 	char *value;		/* NULL: unset */
 	enum cfg_src src;
 	int line;
@@ -330,6 +330,7 @@ static long add_sect(struct cfg *c, const char *name, int line)
 static void free_vals(struct cfg_sect *s)
 {
 	for (size_t i = 0; i < s->nvals; i++) {
+		free(s->vals[i].name);
 		free(s->vals[i].value);
 		free(s->vals[i].env);
 	}
@@ -855,7 +856,10 @@ int cfg_check_section(struct cfg *c, const char *section,
 			s->vals = nv;
 			val = &s->vals[s->nvals++];
 			memset(val, 0, sizeof(*val));
-			val->key = k;
+			if (!(val->name = strdup(k->name))) {
+				free(trim);
+				goto oom;
+			}
 			val->src = src;
 			val->line = src == SRC_FILE ? ent->line : 0;
 			if (src == SRC_ENV && !(val->env = strdup(envname))) {
@@ -902,7 +906,7 @@ static const struct cfg_val *find_val(const struct cfg *c, const char *section, 
 	if (!c || !section || !key || !(s = find_sect(c, section)) || !s->checked)
 		return NULL;
 	for (size_t i = 0; i < s->nvals; i++)
-		if (strcmp(s->vals[i].key->name, key) == 0)
+		if (strcmp(s->vals[i].name, key) == 0)
 			return &s->vals[i];
 	return NULL;
 }

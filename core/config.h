@@ -72,6 +72,7 @@ int cfg_has_section(const struct cfg *c, const char *section);	/* in the file */
  * overrides, then defaults. Unknown key -> "file:line: key: unknown key in [section];
  * valid keys: ..."; bad value -> "file:line: key: why". The section need not be in the
  * file. -1 with *err, or 0. May be called again (re-checks from the file and environment).
+ * The schemas are not referenced afterwards.
  */
 int cfg_check_section(struct cfg *c, const char *section,
 		      const struct cfg_key *const *schemas, struct cfg_error *err);

@@ -136,6 +136,7 @@ static void test_values(void)
 	ok(cfg_has_section(c, "plugin.tee-attester") && !cfg_has_section(c, "nope"), "cfg_has_section");
 	ok(cfg_get(c, "near", "network") == NULL, "nothing before cfg_check_section");
 
+	memset(&e, 0, sizeof(e));
 	is_int(cfg_check_section(c, "near", near_schema, &e), 0, "near checks: %s", e.msg);
 	is_str(cfg_get(c, "near", "network"), "testnet", "string, inline comment stripped");
 	n = cfg_get_list(c, "near", "rpc_urls", &list);
