@@ -44,7 +44,8 @@ typedef void (*http_done_fn)(const struct http_response *res, void *ud);
 /* curl_global_init(CURL_GLOBAL_DEFAULT) is the caller's job, once, before any client
  * exists (and curl_global_cleanup() after the last is freed). Loop thread only. */
 struct http_client *http_client_new(struct ev_loop *loop);
-/* Cancels every request in flight (no callback runs for them) and frees the client. */
+/* Cancels every request in flight (no callback runs for them; their handles become
+ * invalid) and frees the client. Safe from inside a callback. */
 void http_client_free(struct http_client *c);
 
 /* NULL (errno set) when the options are invalid (no url, bad method, a header without

@@ -551,6 +551,14 @@ static void test_failures(void)
 	fetch(&bad, &r);
 	ok(r.transport_error != 0 && r.calls == 1, "malformed URL reported through the callback");
 
+	/* TLS options reach curl: a CA file that does not exist fails the handshake set-up. */
+	char su[128];
+	snprintf(su, sizeof(su), "https://127.0.0.1:%d/ok", srv.port);
+	struct http_opts tls = { .url = su, .ca_file = "/nonexistent/ca.pem" };
+	fetch(&tls, &r);
+	is_int(r.transport_error, CURLE_SSL_CACERT_BADFILE, "ca_file passed to curl (%s)",
+	       r.error ? r.error : "");
+
 	const char *badh[] = { "no colon here", NULL };
 	const char *crlf[] = { "X-A: b\r\nX-Injected: 1", NULL };
 	struct http_opts inv = { .url = url("/ok"), .headers = badh };
