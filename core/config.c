@@ -56,6 +56,8 @@ struct cfg {
 	char *dir;		/* absolute directory of path, for relative CFG_PATH values */
 	struct cfg_sect *sects;
 	size_t nsects;
+	char **peeked;		/* trimmed env values handed out before a check */
+	size_t npeeked;
 };
 
 static void set_err(struct cfg_error *err, const char *file, int line, const char *key,
@@ -356,6 +358,9 @@ void cfg_free(struct cfg *c)
 		free(s->name);
 	}
 	free(c->sects);
+	for (size_t i = 0; i < c->npeeked; i++)
+		free(c->peeked[i]);
+	free(c->peeked);
 	free(c->path);
 	free(c->dir);
 	free(c);
@@ -911,10 +916,60 @@ static const struct cfg_val *find_val(const struct cfg *c, const char *section, 
 	return NULL;
 }
 
+static int sect_checked(const struct cfg *c, const char *section)
+{
+	const struct cfg_sect *s = find_sect(c, section);
+
+	return s && s->checked;
+}
+
+/* Before the check: the environment's or the file's text, unvalidated, no defaults. */
+static const char *raw_value(const struct cfg *cc, const char *section, const char *key,
+			     char *envname, size_t n, int *line)
+{
+	struct cfg *c = (struct cfg *)cc;	/* only the peek cache changes */
+	const struct cfg_sect *s = find_sect(c, section);
+	const char *env;
+	char *t, **np;
+
+	*line = 0;
+	cfg_env_name(section, key, envname, n);
+	if ((env = getenv(envname))) {
+		if (!(t = trimmed_dup(env)))
+			return NULL;
+		for (size_t i = 0; i < c->npeeked; i++)
+			if (strcmp(c->peeked[i], t) == 0) {
+				free(t);
+				return c->peeked[i];
+			}
+		if (!(np = realloc(c->peeked, (c->npeeked + 1) * sizeof(*np)))) {
+			free(t);
+			return NULL;
+		}
+		c->peeked = np;
+		c->peeked[c->npeeked++] = t;
+		return t;
+	}
+	envname[0] = '\0';
+	for (size_t i = 0; s && i < s->nents; i++)
+		if (strcmp(s->ents[i].name, key) == 0) {
+			*line = s->ents[i].line;
+			return s->ents[i].value;
+		}
+	return NULL;
+}
+
 const char *cfg_get(const struct cfg *c, const char *section, const char *key)
 {
-	const struct cfg_val *v = find_val(c, section, key);
+	const struct cfg_val *v;
+	char envname[384];
+	int line;
 
+	if (!c || !section || !key)
+		return NULL;
+	if (!sect_checked(c, section))
+		return raw_value(c, section, key, envname, sizeof(envname), &line);
+	v = find_val(c, section, key);
 	return v ? v->value : NULL;
 }
 
@@ -987,6 +1042,20 @@ int cfg_where(const struct cfg *c, const char *section, const char *key, char *b
 
 	if (!buf || n == 0)
 		return -1;
+	if (c && section && key && !sect_checked(c, section)) {
+		char envname[384];
+		int line;
+
+		if (!raw_value(c, section, key, envname, sizeof(envname), &line)) {
+			snprintf(buf, n, "unset");
+			return -1;
+		}
+		if (envname[0])
+			snprintf(buf, n, "env %s", envname);
+		else
+			snprintf(buf, n, "%s:%d", c->path, line);
+		return 0;
+	}
 	if (!v || !v->value) {
 		snprintf(buf, n, "unset");
 		return -1;

@@ -77,7 +77,10 @@ int cfg_has_section(const struct cfg *c, const char *section);	/* in the file */
 int cfg_check_section(struct cfg *c, const char *section,
 		      const struct cfg_key *const *schemas, struct cfg_error *err);
 
-/* Only for checked sections and schema keys: the value (file, env or default) or NULL. */
+/* Checked section: the schema key's value (env, file or default) or NULL.
+ * Not yet checked (to peek at a few keys before the full schema is known): the raw
+ * env or file text, unvalidated, with no defaults and relative paths unresolved.
+ * Pointers stay valid until cfg_free() or the next cfg_check_section() of the section. */
 const char *cfg_get(const struct cfg *c, const char *section, const char *key);
 /* 0, -ENOENT (no value), or -EINVAL (the value does not parse as that type). */
 int cfg_get_int(const struct cfg *c, const char *section, const char *key, int64_t *out);
@@ -90,8 +93,8 @@ int cfg_get_size(const struct cfg *c, const char *section, const char *key, uint
 size_t cfg_get_list(const struct cfg *c, const char *section, const char *key, char ***out);
 void cfg_list_free(char **list);
 
-/* Where a value came from, for messages: "file:line", "env MPC_INDEXER_X__Y" or "default".
- * 0, or -1 ("unset" in buf) when there is no value. */
+/* Where a value came from, for messages: "file:line", "env MPC_INDEXER_X__Y" or "default"
+ * (before the check: file or env as cfg_get sees it). 0, or -1 ("unset" in buf). */
 int cfg_where(const struct cfg *c, const char *section, const char *key, char *buf, size_t n);
 
 /* Refuse a key file that is missing, not a regular file, or group/world accessible:

@@ -134,7 +134,13 @@ static void test_values(void)
 	is_int(cfg_section_line(c, 1), 13, "empty section line");
 	is_str(cfg_section_name(c, 2), "spaced", "section name trimmed");
 	ok(cfg_has_section(c, "plugin.tee-attester") && !cfg_has_section(c, "nope"), "cfg_has_section");
-	ok(cfg_get(c, "near", "network") == NULL, "nothing before cfg_check_section");
+	is_str(cfg_get(c, "near", "network"), "testnet", "before the check: the file's text");
+	ok(cfg_get(c, "near", "retries") == NULL, "before the check: no defaults");
+	cfg_where(c, "near", "network", where, sizeof(where));
+	snprintf(want, sizeof(want), "%s:5", path);
+	is_str(where, want, "before the check: where is file:line");
+	is_int(cfg_get_bool(c, "near", "final", &b), 0, "typed peek before the check");
+	is_int(b, 0, "peeked bool");
 
 	memset(&e, 0, sizeof(e));
 	is_int(cfg_check_section(c, "near", near_schema, &e), 0, "near checks: %s", e.msg);
@@ -207,7 +213,7 @@ static void value_fails(const char *body, int want_line, const char *want_key, c
 	snprintf(prefix, sizeof(prefix), "%s:%d: %s: ", path, want_line, want_key);
 	ok(strncmp(fmt(&e), prefix, strlen(prefix)) == 0 && strstr(line, want_msg),
 	   "\"%s\"", line);
-	ok(cfg_get(c, "near", "network") == NULL, "failed section stays unchecked");
+	ok(cfg_get(c, "near", "enabled") == NULL, "failed section stays unchecked (no defaults)");
 	cfg_free(c);
 }
 
@@ -246,6 +252,10 @@ static void test_env(void)
 	setenv("MPC_INDEXER_NEAR__MAX_BODY", "1M", 1);
 	if (cfg_load(&c, path, &e) != 0)
 		bail_out("env.ini: %s", fmt(&e));
+	is_str(cfg_get(c, "near", "rpc_urls"), "http://env1 , http://env2",
+	       "peek before the check sees the env override, trimmed");
+	cfg_where(c, "near", "rpc_urls", where, sizeof(where));
+	is_str(where, "env MPC_INDEXER_NEAR__RPC_URLS", "peek: where names the variable");
 	is_int(cfg_check_section(c, "near", near_schema, &e), 0, "checks with env set");
 	n = cfg_get_list(c, "near", "rpc_urls", &list);
 	ok(n == 2 && strcmp(list[0], "http://env1") == 0 && strcmp(list[1], "http://env2") == 0,
