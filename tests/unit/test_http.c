@@ -551,6 +551,24 @@ static void test_failures(void)
 	fetch(&bad, &r);
 	ok(r.transport_error != 0 && r.calls == 1, "malformed URL reported through the callback");
 
+	/* curl refuses an option (a URL over its 8 MB input limit) inside http_request():
+	 * still reported later, from the loop. */
+	size_t ulen = 9u << 20;
+	char *huge = malloc(ulen + 1);
+	snprintf(huge, ulen + 1, "http://127.0.0.1:%d/", srv.port);
+	memset(huge + strlen(huge), 'a', ulen - strlen(huge));
+	huge[ulen] = '\0';
+	struct http_opts hu = { .url = huge };
+	result_clear(&r);
+	pending = 1;
+	ok(http_request(cli, &hu, done_cb, &r) != NULL, "request with a 9 MB URL accepted");
+	free(huge);
+	is_int(r.calls, 0, "its failure is not reported from inside http_request");
+	is_int(http_inflight(cli), 1, "counted in flight until reported");
+	run();
+	ok(r.calls == 1 && r.transport_error == CURLE_BAD_FUNCTION_ARGUMENT && r.status == 0,
+	   "reported from the loop: %s", r.error ? r.error : "(null)");
+
 	/* TLS options reach curl: a CA file that does not exist fails the handshake set-up. */
 	char su[128];
 	snprintf(su, sizeof(su), "https://127.0.0.1:%d/ok", srv.port);
