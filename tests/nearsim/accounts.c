@@ -207,8 +207,17 @@ int genesis_default(struct ns_chain *c)
 			return -1;
 	}
 	for (i = 0; i < cfg->users; i++) {
+		/* an app key as wallets create them: limited allowance, two methods */
+		char *methods[2] = { "sign", "request_app_private_key" };
+		struct ns_perm app = { .full = false, .has_allowance = true, .allowance = near_amount(1) / 4,
+				       .receiver = c->contract_id, .methods = methods, .nmethods = 2 };
+		uint8_t pk[32], sk[64];
 		snprintf(name, sizeof(name), "user%d.test.near", i);
 		if (!(a = acct_add(c, name, near_amount(100))) || add_full_key(a, name))
+			return -1;
+		key_for(name, "app", pk, sk);
+		sodium_memzero(sk, sizeof(sk));
+		if (acct_add_key(a, pk, 0, &app))
 			return -1;
 	}
 	c->contract = cstate_new_default(c);

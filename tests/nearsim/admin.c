@@ -215,6 +215,77 @@ static void chain_faults(struct ns_chain *c, cJSON *j, struct ns_reply *r)
 	ok_json(r, &w);
 }
 
+/* Sign a FunctionCall with a genesis key WITHOUT submitting it (a test convenience: the
+ * keys are public, see --print-key). Body: signer, role, receiver, method, args (JSON
+ * value or string), gas, deposit (string), nonce, block_hash. */
+static void admin_sign(struct ns_chain *c, cJSON *j, struct ns_reply *r)
+{
+	const cJSON *signer = cJSON_GetObjectItemCaseSensitive(j, "signer");
+	const cJSON *role = cJSON_GetObjectItemCaseSensitive(j, "role");
+	const cJSON *recv = cJSON_GetObjectItemCaseSensitive(j, "receiver");
+	const cJSON *method = cJSON_GetObjectItemCaseSensitive(j, "method");
+	const cJSON *args = cJSON_GetObjectItemCaseSensitive(j, "args");
+	const cJSON *gas = cJSON_GetObjectItemCaseSensitive(j, "gas");
+	const cJSON *dep = cJSON_GetObjectItemCaseSensitive(j, "deposit");
+	const cJSON *nonce = cJSON_GetObjectItemCaseSensitive(j, "nonce");
+	const cJSON *bh = cJSON_GetObjectItemCaseSensitive(j, "block_hash");
+	uint8_t hash[32], *raw, h[32];
+	char *a = NULL, *b64;
+	uint64_t g = 300 * NS_TGAS, n = 0;
+	u128 d = 0;
+	size_t len, blen;
+	struct jw w;
+
+	if (!cJSON_IsString(signer) || !cJSON_IsString(method)) {
+		bad(r, 400, "signer and method are required");
+		return;
+	}
+	if (cJSON_IsString(args))
+		a = strdup(args->valuestring);
+	else if (args)
+		a = cJSON_PrintUnformatted(args);
+	else
+		a = strdup("{}");
+	if (cJSON_IsNumber(gas) && gas->valuedouble > 0 && gas->valuedouble < 9e15)
+		g = (uint64_t)gas->valuedouble;
+	if (cJSON_IsString(dep) && u128_parse(&d, dep->valuestring)) {
+		free(a);
+		bad(r, 400, "deposit must be a decimal string");
+		return;
+	}
+	if (cJSON_IsNumber(nonce) && nonce->valuedouble >= 1 && nonce->valuedouble < 9007199254740992.0)
+		n = (uint64_t)nonce->valuedouble;
+	if (cJSON_IsString(bh) && b58_dec_exact(hash, 32, bh->valuestring, strlen(bh->valuestring))) {
+		free(a);
+		bad(r, 400, "block_hash is not a base58 hash");
+		return;
+	}
+	raw = a ? traffic_sign(c, signer->valuestring, cJSON_IsString(role) ? role->valuestring : NULL,
+			       cJSON_IsString(recv) ? recv->valuestring : c->contract_id, method->valuestring,
+			       (const uint8_t *)a, strlen(a), g, d, n, cJSON_IsString(bh) ? hash : NULL, &len) : NULL;
+	free(a);
+	if (!raw) {
+		bad(r, 400, "unknown signer account or key for that role");
+		return;
+	}
+	blen = b64_enc_len(len);
+	b64 = malloc(blen);
+	if (!b64) {
+		free(raw);
+		return;
+	}
+	b64_enc(b64, blen, raw, len);
+	sha256(h, raw, len - 65);
+	free(raw);
+	jw_init(&w, blen + 128);
+	jw_obj(&w);
+	jw_kstr(&w, "signed_tx_base64", b64);
+	jw_khash(&w, "tx_hash", h);
+	jw_end_obj(&w);
+	free(b64);
+	ok_json(r, &w);
+}
+
 void admin_handle(struct ns_chain *c, const char *method, const char *url,
 		  const char *(*arg)(void *cls, const char *name), void *cls,
 		  const char *body, size_t len, struct ns_reply *r)
@@ -293,6 +364,8 @@ void admin_handle(struct ns_chain *c, const char *method, const char *url,
 		c->auto_respond = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "on"));
 		reply_json(r, 200, strdup(c->auto_respond ? "{\"auto_respond\":true}" : "{\"auto_respond\":false}"),
 			   c->auto_respond ? 21 : 22);
+	} else if (!strcmp(p, "/sign")) {
+		admin_sign(c, j, r);
 	} else if (!strcmp(p, "/request")) {
 		const cJSON *kind = cJSON_GetObjectItemCaseSensitive(j, "kind");
 		const cJSON *user = cJSON_GetObjectItemCaseSensitive(j, "user");

@@ -488,8 +488,8 @@ static void running(struct jw *w, const struct ns_cstate *s)
 	keyset(w, s->epoch);
 	jw_key(w, "parameters");
 	params(w, s);
-	jw_kraw(w, "parameters_votes", "{\"proposal_by_account\":{}}", 25);
-	jw_kraw(w, "add_domains_votes", "{\"proposal_by_account\":{}}", 25);
+	jw_kraw(w, "parameters_votes", "{\"proposal_by_account\":{}}", 26);
+	jw_kraw(w, "add_domains_votes", "{\"proposal_by_account\":{}}", 26);
 	jw_knull(w, "previously_cancelled_resharing_epoch_id");
 	jw_end_obj(w);
 }

@@ -8,3 +8,33 @@ nearsim_SOURCES = tests/nearsim/main.c tests/nearsim/nearsim.h tests/nearsim/ser
 	tests/nearsim/map.h tests/nearsim/prim.c tests/nearsim/prim.h
 nearsim_CFLAGS = $(AM_CFLAGS) $(MHD_CFLAGS) $(CJSON_CFLAGS) $(SODIUM_CFLAGS) $(CRYPTO_CFLAGS)
 nearsim_LDADD = core/near/libnear.la $(MHD_LIBS) $(CJSON_LIBS) $(SODIUM_LIBS) $(CRYPTO_LIBS) $(PTHREAD_LIBS)
+
+# Tests: shapes against the recorded fixtures, transactions, the contract scenario, faults.
+nearsim_fixtures = \
+	tests/fixtures/rpc/status_testnet.response.json \
+	tests/fixtures/rpc/chunk_by_id_testnet.response.json \
+	tests/fixtures/rpc/call_function_get_greeting.response.json \
+	tests/fixtures/rpc/query_call_function_panic.response.json \
+	tests/fixtures/rpc/view_access_key.response.json \
+	tests/fixtures/rpc/gas_price.response.json \
+	tests/fixtures/rpc/send_tx_wait_none.response.json \
+	tests/fixtures/rpc/broadcast_tx_async.response.json \
+	tests/fixtures/rpc/broadcast_tx_commit.response.json \
+	tests/fixtures/rpc/EXPERIMENTAL_tx_status.response.json \
+	tests/fixtures/rpc/EXPERIMENTAL_receipt.response.json \
+	tests/fixtures/rpc/error_invalid_nonce.sandbox.response.json \
+	tests/fixtures/rpc/error_expired.sandbox.response.json \
+	tests/fixtures/nearsim/lake_localnet_879765_block.json \
+	tests/fixtures/nearsim/lake_localnet_879765_shard_0.json \
+	tests/fixtures/nearsim/register_backup_service.json \
+	tests/fixtures/nearsim/respond_ckd.json \
+	tests/fixtures/nearsim/respond_ecdsa.json \
+	tests/fixtures/nearsim/start_node_migration.json \
+	tests/fixtures/nearsim/state_resharing.json \
+	tests/fixtures/nearsim/state_running_current_format.json \
+	tests/fixtures/nearsim/submit_participant_info_dstack_real_localnet_tdx_data.json \
+	tests/fixtures/nearsim/submit_participant_info_mock.json
+dist_check_DATA += $(nearsim_fixtures) tests/integration/nearsim_util.py
+nearsim_py_tests = tests/integration/nearsim_shapes.py
+dist_check_SCRIPTS += $(nearsim_py_tests)
+TESTS += $(nearsim_py_tests)

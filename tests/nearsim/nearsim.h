@@ -99,7 +99,7 @@ struct ns_action {
 struct ns_tx;
 
 /* What a receipt is for the contract model (set when it is created). */
-enum ns_rkind { RK_PLAIN, RK_YIELD_CALLBACK, RK_FAIL_ON_TIMEOUT, RK_BG };
+enum ns_rkind { RK_PLAIN, RK_YIELD_CALLBACK, RK_FAIL_ON_TIMEOUT, RK_BG, RK_REFUND };
 
 struct ns_receipt {
 	uint8_t id[32];
@@ -149,7 +149,8 @@ struct ns_tx {
 	struct ns_outcome out;
 	struct ns_receipt **tree; /* every receipt it caused, in creation order */
 	int ntree, captree;
-	int outstanding;          /* receipts created but not executed yet */
+	int outstanding;          /* receipts created but not executed yet (refunds excluded) */
+	int refunds_pending;      /* gas refund receipts not executed yet */
 };
 
 /* ---------- blocks ---------- */
@@ -349,10 +350,13 @@ void doc_tx_view(struct jw *w, const struct ns_tx *t);
 void doc_action(struct jw *w, const struct ns_action *a);
 
 /* traffic.c */
-void traffic_execute_bg(struct ns_chain *c, struct ns_receipt *r);
+void traffic_execute_bg(struct ns_chain *c, struct ns_block *b, struct ns_receipt *r);
 void traffic_block(struct ns_chain *c, struct ns_block *b);
 struct ns_tx *traffic_user_request(struct ns_chain *c, const char *kind, const char *user,
 				   const char *path, char *err, size_t errlen);
+uint8_t *traffic_sign(struct ns_chain *c, const char *signer, const char *role,
+		      const char *receiver, const char *method, const uint8_t *args, size_t al,
+		      uint64_t gas, u128 deposit, uint64_t nonce, const uint8_t *block_hash, size_t *len);
 struct ns_tx *traffic_signed_call(struct ns_chain *c, const char *signer, const char *role,
 				  const char *receiver, const char *method, const char *args,
 				  uint64_t gas, u128 deposit);

@@ -96,12 +96,35 @@ static void bg_tx(struct ns_chain *c, struct ns_block *b, int s, uint32_t i)
 	receipt_schedule(c, r, b->height + 1);
 }
 
-void traffic_execute_bg(struct ns_chain *c, struct ns_receipt *r)
+void traffic_execute_bg(struct ns_chain *c, struct ns_block *b, struct ns_receipt *r)
 {
 	char log[1024];
 	int n = c->cfg->bg_log_bytes, k;
+	struct ns_receipt *refund;
 
+	if (!strcmp(r->predecessor, "system")) {
+		/* a gas refund: a plain Transfer, no logs, no further receipts */
+		r->out.gas_burnt = 223182562500ULL;
+		outcome_value(&r->out, "", 0);
+		return;
+	}
 	r->out.gas_burnt = 4174947687500ULL;
+	/* the unused prepaid gas goes back to the signer in a refund receipt from "system" */
+	if ((refund = receipt_new(c, r->tx, r->id, 0, "system", r->signer))) {
+		refund->bg = true;
+		refund->kind = RK_BG;
+		if ((refund->actions = calloc(1, sizeof(*refund->actions)))) {
+			refund->actions[0].type = ACT_TRANSFER;
+			refund->actions[0].deposit = (u128)(30 * NS_TGAS - r->out.gas_burnt) * NS_GAS_PRICE;
+			refund->nactions = 1;
+		}
+		refund->from_shard = chain_shard(c, r->receiver);
+		memset(refund->signer_pk, 0, 32);
+		memcpy(refund->signer_pk, r->signer_pk, 32);
+		vec_push(&c->outgoing_next, refund);
+		receipt_schedule(c, refund, b->height + 1);
+		outcome_add_receipt(&r->out, refund->id);
+	}
 	if (n > 0) {
 		if (n > (int)sizeof(log) - 128)
 			n = (int)sizeof(log) - 128;
@@ -113,37 +136,35 @@ void traffic_execute_bg(struct ns_chain *c, struct ns_receipt *r)
 	outcome_value(&r->out, "", 0);
 }
 
-/* Build, sign and pool a FunctionCall transaction from a genesis account. */
-struct ns_tx *traffic_signed_call(struct ns_chain *c, const char *signer, const char *role,
-				  const char *receiver, const char *method, const char *args,
-				  uint64_t gas, u128 deposit)
+/* Build and sign a FunctionCall transaction with a deterministic genesis key. nonce 0 picks
+ * the next free nonce; block_hash NULL uses the head. Returns malloc'd signed bytes. */
+uint8_t *traffic_sign(struct ns_chain *c, const char *signer, const char *role,
+		      const char *receiver, const char *method, const uint8_t *args, size_t al,
+		      uint64_t gas, u128 deposit, uint64_t nonce, const uint8_t *block_hash, size_t *len)
 {
 	struct ns_account *acc = acct_find(c, signer);
 	struct ns_block *head = chain_head(c);
-	uint8_t pk[32], sk[64], *raw, sig[64];
+	uint8_t pk[32], sk[64], *raw, sig[64], h[32];
 	struct ns_key *k;
-	size_t sl = strlen(signer), rl = strlen(receiver), ml = strlen(method), al = strlen(args);
-	size_t len = 4 + sl + 33 + 8 + 4 + rl + 32 + 4 + 1 + 4 + ml + 4 + al + 8 + 16, off = 0;
-	uint64_t nonce;
+	size_t sl = strlen(signer), rl = strlen(receiver), ml = strlen(method);
+	size_t cap = 4 + sl + 33 + 8 + 4 + rl + 32 + 4 + 1 + 4 + ml + 4 + al + 8 + 16 + 65, off = 0;
 	uint32_t u;
 	int i;
-	char err[200];
-	struct ns_tx *t;
-	struct jw e;
-	int rc;
 
 	key_for(signer, role, pk, sk);
-	if (!acc || !(k = acct_key(acc, pk)) || !head) {
+	if (!acc || !(k = acct_key(acc, pk)) || !head || sl > 64 || rl > 64) {
 		sodium_memzero(sk, sizeof(sk));
 		return NULL;
 	}
-	nonce = k->nonce + 1;
-	for (i = 0; i < c->pool.n; i++) {
-		struct ns_tx *p = c->pool.v[i];
-		if (!strcmp(p->signer, signer) && !memcmp(p->pk, pk, 32) && p->nonce >= nonce)
-			nonce = p->nonce + 1;
+	if (!nonce) {
+		nonce = k->nonce + 1;
+		for (i = 0; i < c->pool.n; i++) {
+			struct ns_tx *p = c->pool.v[i];
+			if (!strcmp(p->signer, signer) && !memcmp(p->pk, pk, 32) && p->nonce >= nonce)
+				nonce = p->nonce + 1;
+		}
 	}
-	if (!(raw = malloc(len + 65))) {
+	if (!(raw = malloc(cap))) {
 		sodium_memzero(sk, sizeof(sk));
 		return NULL;
 	}
@@ -152,23 +173,39 @@ struct ns_tx *traffic_signed_call(struct ns_chain *c, const char *signer, const 
 	raw[off++] = 0; PUT(pk, 32);
 	PUT(&nonce, 8);
 	u = (uint32_t)rl; PUT(&u, 4); PUT(receiver, rl);
-	PUT(head->hash, 32);
+	PUT(block_hash ? block_hash : head->hash, 32);
 	u = 1; PUT(&u, 4);
 	raw[off++] = ACT_FUNCTION_CALL;
 	u = (uint32_t)ml; PUT(&u, 4); PUT(method, ml);
 	u = (uint32_t)al; PUT(&u, 4); PUT(args, al);
 	PUT(&gas, 8);
 	PUT(&deposit, 16);
-	{
-		uint8_t h[32];
-		sha256(h, raw, off);
-		ed_sign(sig, h, 32, sk);
-	}
+	sha256(h, raw, off);
+	ed_sign(sig, h, 32, sk);
 	raw[off++] = 0;
 	PUT(sig, 64);
 #undef PUT
 	sodium_memzero(sk, sizeof(sk));
-	t = tx_decode(raw, off, err, sizeof(err));
+	*len = off;
+	return raw;
+}
+
+/* Sign and pool a FunctionCall from a genesis account (auto-respond, simulated users). */
+struct ns_tx *traffic_signed_call(struct ns_chain *c, const char *signer, const char *role,
+				  const char *receiver, const char *method, const char *args,
+				  uint64_t gas, u128 deposit)
+{
+	size_t len;
+	uint8_t *raw = traffic_sign(c, signer, role, receiver, method, (const uint8_t *)args,
+				    strlen(args), gas, deposit, 0, NULL, &len);
+	char err[200];
+	struct ns_tx *t;
+	struct jw e;
+	int rc;
+
+	if (!raw)
+		return NULL;
+	t = tx_decode(raw, len, err, sizeof(err));
 	free(raw);
 	if (!t)
 		return NULL;

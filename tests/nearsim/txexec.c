@@ -655,25 +655,67 @@ static void execute_actions(struct ns_chain *c, struct ns_block *b, struct ns_re
 	}
 }
 
+/* Unused prepaid gas goes back to the signer: a Transfer receipt from "system". */
+static void refund(struct ns_chain *c, struct ns_block *b, struct ns_receipt *r)
+{
+	struct ns_receipt *f;
+	uint64_t prepaid = 0;
+	int i;
+
+	for (i = 0; i < r->nactions; i++)
+		if (r->actions[i].type == ACT_FUNCTION_CALL)
+			prepaid += r->actions[i].gas;
+	if (prepaid <= r->out.gas_burnt || !r->tx)
+		return;
+	if (!(f = receipt_new(c, r->tx, r->id, 7, "system", r->signer)))
+		return;
+	f->kind = RK_REFUND;
+	r->tx->outstanding--;
+	r->tx->refunds_pending++;
+	memcpy(f->signer_pk, r->signer_pk, 32);
+	if ((f->actions = calloc(1, sizeof(*f->actions)))) {
+		f->actions[0].type = ACT_TRANSFER;
+		f->actions[0].deposit = (u128)(prepaid - r->out.gas_burnt) * NS_GAS_PRICE;
+		f->nactions = 1;
+	}
+	f->from_shard = chain_shard(c, r->receiver);
+	vec_push(&c->outgoing_next, f);
+	receipt_schedule(c, f, b->height + 1);
+	outcome_add_receipt(&r->out, f->id);
+}
+
 static void execute_receipt(struct ns_chain *c, struct ns_block *b, struct ns_receipt *r)
 {
 	int shard = chain_shard(c, r->receiver);
 
 	r->out.executor = strdup(r->receiver);
-	if (r->kind == RK_YIELD_CALLBACK)
+	if (r->kind == RK_REFUND) {
+		struct ns_account *a = acct_find(c, r->receiver);
+		if (a && r->nactions)
+			a->amount += r->actions[0].deposit;
+		r->out.gas_burnt = 223182562500ULL;
+		outcome_value(&r->out, "", 0);
+	} else if (r->kind == RK_YIELD_CALLBACK)
 		contract_callback(c, b, r);
 	else if (r->kind == RK_BG)
-		traffic_execute_bg(c, r);
+		traffic_execute_bg(c, b, r);
 	else if (r->kind == RK_FAIL_ON_TIMEOUT) {
 		r->out.gas_burnt = 2 * NS_TGAS / 3;
 		outcome_fail_panic(&r->out, r->req ? "Signature request has timed out." : "request timed out");
-	} else
+	} else {
 		execute_actions(c, b, r);
+		if (!r->bg && strcmp(r->predecessor, "system"))
+			refund(c, b, r);
+	}
 	r->out.tokens_burnt = (u128)r->out.gas_burnt * NS_GAS_PRICE;
 	r->executed = true;
 	r->exec_height = b->height;
-	if (r->tx && r->tx->outstanding > 0)
+	if (r->tx && r->kind == RK_REFUND) {
+		if (r->tx->refunds_pending > 0)
+			r->tx->refunds_pending--;
+	} else if (r->tx && r->tx->outstanding > 0) {
 		r->tx->outstanding--;
+	}
 	vec_push(&b->content[shard].execd, r);
 	b->content[shard].gas_used += r->out.gas_burnt;
 	b->content[shard].balance_burnt += r->out.tokens_burnt;
@@ -799,7 +841,7 @@ int tx_final_level(struct ns_chain *c, const struct ns_tx *t)
 			all_final = false;
 	if (t->outstanding > 0)
 		return incl_final ? LV_INCLUDED_FINAL : LV_INCLUDED;
-	if (incl_final && all_final)
+	if (incl_final && all_final && !t->refunds_pending)
 		return LV_FINAL;
 	return incl_final ? LV_EXECUTED : LV_EXECUTED_OPTIMISTIC;
 }
