@@ -38,3 +38,9 @@ dist_check_DATA += $(nearsim_fixtures) tests/integration/nearsim_util.py
 nearsim_py_tests = tests/integration/nearsim_shapes.py
 dist_check_SCRIPTS += $(nearsim_py_tests)
 TESTS += $(nearsim_py_tests)
+
+check_PROGRAMS += tests/integration/nearsim_tx
+TESTS += tests/integration/nearsim_tx
+tests_integration_nearsim_tx_SOURCES = tests/integration/nearsim_tx.c
+tests_integration_nearsim_tx_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(CJSON_CFLAGS) $(SODIUM_CFLAGS)
+tests_integration_nearsim_tx_LDADD = core/near/libnear.la $(CURL_LIBS) $(CJSON_LIBS) $(SODIUM_LIBS) $(CRYPTO_LIBS)
