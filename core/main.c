@@ -1,1 +1,104 @@
-int main(void) { return 0; }
+/* mpc-indexer: follows a NEAR chain for the MPC contract and feeds plugins. */
+#include <autoconfig.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "config.h"
+#include "mpc-indexer/plugin.h"
+#include "settings.h"
+
+static int cmd_version(int argc, char **argv, const char *config_path)
+{
+	printf("mpc-indexer %s (plugin ABI %d.%d)\n", PACKAGE_VERSION,
+	       MPCI_ABI_MAJOR, MPCI_ABI_MINOR);
+	return EXIT_OK;
+}
+
+static const struct cli_command commands[] = {
+	{ "run", cmd_run, "run the daemon (the default)", "" },
+	{ "check-config", cmd_check_config,
+	  "check the configuration and every plugin it names, then exit", "" },
+	{ "plugins", cmd_plugins,
+	  "list installed plugins: name, version, ABI, and whether each loads",
+	  "[--plugin-dir DIR]\n  --plugin-dir DIR  look here instead of the configured plugin_dir" },
+	{ "version", cmd_version, "print the version and the plugin ABI", "" },
+};
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static const char exit_codes[] =
+	"Exit status: 0 success, 1 runtime error, 2 usage error, 3 configuration error,\n"
+	"4 a required plugin failed to load, initialise or start.\n";
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: mpc-indexer [-c FILE] [COMMAND] [ARGS...]\n\n"
+		   "Follows a NEAR chain for the MPC contract and feeds its plugins.\n\n"
+		   "Commands:\n");
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		fprintf(f, "  %-14s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\nOptions:\n"
+		   "  -c, --config FILE  configuration file (default $MPC_INDEXER_CONFIG or\n"
+		   "                     %s/mpc-indexer/mpc-indexer.conf)\n"
+		   "  -h, --help         this help; COMMAND --help for a command's own\n\n%s",
+		MPCI_SYSCONFDIR, exit_codes);
+}
+
+static void command_usage(const struct cli_command *c)
+{
+	printf("usage: mpc-indexer [-c FILE] %s %s\n\n%s\n\n%s", c->name,
+	       c->usage, c->summary, exit_codes);
+}
+
+static int wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return 1;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *config = getenv("MPC_INDEXER_CONFIG");
+	static char def[4096];
+	int i = 1;
+
+	snprintf(def, sizeof(def), "%s/mpc-indexer/mpc-indexer.conf", MPCI_SYSCONFDIR);
+	if (!config || !*config)
+		config = def;
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			usage(stdout);
+			return EXIT_OK;
+		} else if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) &&
+			   i + 1 < argc) {
+			config = argv[++i];
+		} else if (strncmp(argv[i], "--config=", 9) == 0) {
+			config = argv[i] + 9;
+		} else if (strcmp(argv[i], "--version") == 0) {
+			return cmd_version(0, NULL, NULL);
+		} else {
+			fprintf(stderr, "mpc-indexer: unknown option '%s'\n\n", argv[i]);
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	const char *name = i < argc ? argv[i] : "run";
+	for (size_t k = 0; k < N_COMMANDS; k++) {
+		if (strcmp(commands[k].name, name) != 0)
+			continue;
+		char *none[] = { (char *)name, NULL };
+		int sub_argc = i < argc ? argc - i : 1;
+		char **sub_argv = i < argc ? argv + i : none;
+		if (wants_help(sub_argc, sub_argv)) {
+			command_usage(&commands[k]);
+			return EXIT_OK;
+		}
+		return commands[k].run(sub_argc, sub_argv, config);
+	}
+	fprintf(stderr, "mpc-indexer: unknown command '%s'\n\n", name);
+	usage(stderr);
+	return EXIT_USAGE;
+}

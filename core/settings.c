@@ -1,0 +1,125 @@
+/* The core's configuration sections.  Modules that grow keys (the RPC client,
+ * the viewer, the block stream, the sender) add them to these tables. */
+#include <stdio.h>
+#include <string.h>
+
+#include "keyfile.h"
+#include "near/account_id.h"
+#include "settings.h"
+
+const struct cfg_key settings_indexer_keys[] = {
+	{ "log_level", CFG_STR, "info", "error, warn, info or debug" },
+	{ "log_file", CFG_PATH, NULL, "append the log here instead of stderr (SIGHUP reopens it)" },
+	{ "state_dir", CFG_PATH, MPCI_LOCALSTATEDIR "/lib/mpc-indexer", "where the cursor, the transaction journal and plugin files live" },
+	{ "plugin_dir", CFG_PATH, MPCI_PLUGINDIR, "where [plugin.NAME] finds NAME.so" },
+	{ "slow_callback", CFG_DURATION, "100ms", "warn when a plugin callback blocks the loop longer than this" },
+	{ "max_lag", CFG_DURATION, "30s", "the indexer counts as following the chain within this lag" },
+	{ "shutdown_timeout", CFG_DURATION, "10s", "how long SIGTERM waits for work in flight" },
+	{ NULL, 0, NULL, NULL },
+};
+
+const struct cfg_key settings_near_keys[] = {
+	{ "chain_id", CFG_STR, NULL, "refuse endpoints of another chain (mainnet, testnet, ...)" },
+	{ "contract", CFG_STR, NULL, "the MPC contract account" },
+	{ "rpc_urls", CFG_LIST, NULL, "NEAR JSON-RPC endpoints, in order of preference" },
+	{ "rpc_api_key", CFG_STR, NULL, "sent as a Bearer token to the RPC endpoints" },
+	{ "block_urls", CFG_LIST, NULL, "neardata-compatible block API endpoints" },
+	{ "block_api_key", CFG_STR, NULL, "sent as ?apiKey= to the block endpoints" },
+	{ "finality", CFG_STR, "final", "final or optimistic block stream" },
+	{ "request_timeout", CFG_DURATION, "10s", "per HTTP request" },
+	{ NULL, 0, NULL, NULL },
+};
+
+const struct cfg_key settings_signer_keys[] = {
+	{ "account_id", CFG_STR, NULL, "the account that signs" },
+	{ "key_file", CFG_PATH, NULL, "its secret key (mode 0600): NEAR JSON key file or ed25519:..." },
+	{ "key_env", CFG_STR, NULL, "or: the environment variable holding the key" },
+	{ NULL, 0, NULL, NULL },
+};
+
+static int fail(struct cfg *c, const char *section, const char *key,
+		struct cfg_error *err, const char *msg)
+{
+	memset(err, 0, sizeof(*err));
+	if (cfg_where(c, section, key, err->file, sizeof(err->file)) < 0)
+		snprintf(err->file, sizeof(err->file), "%s", cfg_path(c));
+	snprintf(err->key, sizeof(err->key), "%s", key);
+	snprintf(err->msg, sizeof(err->msg), "%s", msg);
+	return -1;
+}
+
+static int check_account(struct cfg *c, const char *section, const char *key,
+			 struct cfg_error *err)
+{
+	const char *v = cfg_get(c, section, key);
+	char msg[200];
+	if (v && !near_account_id_valid(v, strlen(v))) {
+		snprintf(msg, sizeof(msg), "'%.100s' is not a valid NEAR account id", v);
+		return fail(c, section, key, err, msg);
+	}
+	return 0;
+}
+
+static int check_near(struct cfg *c, struct cfg_error *err)
+{
+	const struct cfg_key *s[] = { settings_near_keys, NULL };
+	if (cfg_check_section(c, "near", s, err) < 0)
+		return -1;
+	const char *fin = cfg_get(c, "near", "finality");
+	if (fin && strcmp(fin, "final") != 0 && strcmp(fin, "optimistic") != 0)
+		return fail(c, "near", "finality", err, "want final or optimistic");
+	return check_account(c, "near", "contract", err);
+}
+
+static int check_signer(struct cfg *c, const char *section, struct cfg_error *err)
+{
+	const struct cfg_key *s[] = { settings_signer_keys, NULL };
+	struct near_secret sk;
+	char msg[512];
+
+	if (cfg_check_section(c, section, s, err) < 0)
+		return -1;
+	if (!cfg_get(c, section, "account_id"))
+		return fail(c, section, "account_id", err, "a signer needs an account_id");
+	if (check_account(c, section, "account_id", err) < 0)
+		return -1;
+	const char *file = cfg_get(c, section, "key_file");
+	const char *env = cfg_get(c, section, "key_env");
+	if (!file == !env)
+		return fail(c, section, file ? "key_env" : "key_file", err,
+			    "set exactly one of key_file and key_env");
+	int rc = file ? keyfile_load(file, &sk, NULL, 0, msg, sizeof(msg)) :
+			keyfile_from_env(env, &sk, msg, sizeof(msg));
+	near_secret_wipe(&sk);
+	if (rc < 0)
+		return fail(c, section, file ? "key_file" : "key_env", err, msg);
+	return 0;
+}
+
+int settings_check(struct cfg *c, struct cfg_error *err)
+{
+	const struct cfg_key *ix[] = { settings_indexer_keys, NULL };
+	char msg[300];
+
+	if (cfg_check_section(c, "indexer", ix, err) < 0 || check_near(c, err) < 0)
+		return -1;
+	for (size_t i = 0; i < cfg_section_count(c); i++) {
+		const char *s = cfg_section_name(c, i);
+		if (strcmp(s, "indexer") == 0 || strcmp(s, "near") == 0 ||
+		    strncmp(s, "plugin.", 7) == 0)
+			continue;
+		if (strncmp(s, "signer.", 7) == 0 && s[7]) {
+			if (check_signer(c, s, err) < 0)
+				return -1;
+			continue;
+		}
+		memset(err, 0, sizeof(*err));
+		snprintf(err->file, sizeof(err->file), "%s", cfg_path(c));
+		err->line = cfg_section_line(c, i);
+		snprintf(msg, sizeof(msg),
+			 "unknown section [%.100s] (known: indexer, near, signer.NAME, plugin.NAME)", s);
+		snprintf(err->msg, sizeof(err->msg), "%s", msg);
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,324 @@
+/* The plugin host: loading, ABI refusals, init failures, and dispatch of
+ * state, block and transaction events from a scripted source to a plugin. */
+#include <ev.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../tap.h"
+#include "host.h"
+#include "http.h"
+#include "log.h"
+#include "metrics.h"
+
+static char tmpdir[] = "/tmp/mpci-test-host-XXXXXX";
+static char logpath[300];
+static const char *plugindir;
+
+/* ---- a scripted event source ---- */
+
+struct script {
+	struct ev_loop *loop;
+	provider_view_fn state_deliver;
+	void *state_ctx;
+	const struct provider_block_sink *sink;
+	void *block_ctx;
+	provider_view_fn view_deliver;
+	void *view_ctx;
+	provider_tx_fn tx_done;
+	void *tx_ctx;
+	int unsubscribed;
+	ev_timer fire;
+	int step;
+};
+
+static struct script S;
+
+static void *src_state_subscribe(void *src, const struct mpci_view_spec *spec,
+				 provider_view_fn deliver, void *ctx, char *err, size_t n)
+{
+	S.state_deliver = deliver;
+	S.state_ctx = ctx;
+	return &S.state_deliver;
+}
+
+static void *src_blocks_subscribe(void *src, const struct mpci_block_sub *sub,
+				  const struct provider_block_sink *sink, void *ctx,
+				  char *err, size_t n)
+{
+	S.sink = sink;
+	S.block_ctx = ctx;
+	return &S.sink;
+}
+
+static void src_unsubscribe(void *src, void *handle)
+{
+	S.unsubscribed++;
+}
+
+static int src_view(void *src, const struct mpci_view_spec *spec,
+		    provider_view_fn deliver, void *ctx)
+{
+	S.view_deliver = deliver;
+	S.view_ctx = ctx;
+	return MPCI_OK;
+}
+
+static int src_tx(void *src, const struct mpci_tx_request *req, provider_tx_fn done,
+		  void *ctx, uint64_t *id, char *err, size_t n)
+{
+	S.tx_done = done;
+	S.tx_ctx = ctx;
+	if (id)
+		*id = 7;
+	return MPCI_OK;
+}
+
+static const struct provider_ops script_ops = {
+	.state_subscribe = src_state_subscribe,
+	.state_unsubscribe = src_unsubscribe,
+	.view = src_view,
+	.blocks_subscribe = src_blocks_subscribe,
+	.blocks_unsubscribe = src_unsubscribe,
+	.tx_submit = src_tx,
+};
+
+/* Every 20 ms, one more event; then stop the loop. */
+static void fire(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct mpci_view_result vr = { .struct_size = sizeof(vr), .method = "state",
+				       .ok = 1, .value = "\"Running\"", .value_len = 9,
+				       .block_height = 10 };
+	struct mpci_request reqs[2] = { { .struct_size = sizeof(reqs[0]), .id = "a" },
+					{ .struct_size = sizeof(reqs[0]), .id = "b" } };
+	struct mpci_completion done = { .struct_size = sizeof(done), .id = "a", .success = 1 };
+	struct mpci_block b = { .struct_size = sizeof(b), .height = 11, .hash = "h11",
+				.requests = reqs, .n_requests = 2,
+				.completions = &done, .n_completions = 1 };
+	struct mpci_tx_result tr = { .struct_size = sizeof(tr), .id = 7,
+				     .status = MPCI_TX_SUCCEEDED, .hash = "x" };
+
+	switch (S.step++) {
+	case 0:
+		S.state_deliver(S.state_ctx, &vr);
+		break;
+	case 1:
+		S.sink->block(S.block_ctx, &b);
+		break;
+	case 2:
+		S.sink->orphaned(S.block_ctx, 11, "h11");
+		S.sink->finalized(S.block_ctx, 10, "h10");
+		break;
+	case 3:
+		if (S.tx_done)
+			S.tx_done(S.tx_ctx, &tr);
+		if (S.view_deliver)
+			S.view_deliver(S.view_ctx, &vr);
+		break;
+	default:
+		ev_timer_stop(loop, w);
+		ev_break(loop, EVBREAK_ALL);
+	}
+}
+
+/* ---- helpers ---- */
+
+static struct cfg *config(const char *text)
+{
+	char path[400];
+	struct cfg *c;
+	struct cfg_error err;
+	snprintf(path, sizeof(path), "%s/test.conf", tmpdir);
+	FILE *f = fopen(path, "w");
+	fputs(text, f);
+	fclose(f);
+	if (cfg_load(&c, path, &err) < 0) {
+		char m[600];
+		bail_out("config: %s", cfg_format_error(&err, m, sizeof(m)));
+	}
+	return c;
+}
+
+static int log_has(const char *needle)
+{
+	char buf[65536];
+	FILE *f = fopen(logpath, "r");
+	size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+	if (f)
+		fclose(f);
+	buf[n] = 0;
+	return strstr(buf, needle) != NULL;
+}
+
+static double events(struct metrics *reg, const char *kind)
+{
+	char err[200];
+	static const char *const l[] = { "kind", NULL };
+	struct metric *m = metrics_counter(reg, "test_recorder_events_total", "",
+					   l, err, sizeof(err));
+	const char *v[] = { kind, NULL };
+	return m ? metric_value(m, v) : -1;
+}
+
+struct world {
+	struct ev_loop *loop;
+	struct metrics *reg;
+	struct http_client *http;
+	struct cfg *cfg;
+	struct host *host;
+};
+
+static void world_up(struct world *w, const char *plugins_text)
+{
+	char text[4096];
+	snprintf(text, sizeof(text), "%s", plugins_text);
+	w->loop = ev_loop_new(EVFLAG_AUTO);
+	w->reg = metrics_new();
+	w->http = http_client_new(w->loop);
+	w->cfg = config(text);
+	struct host_opts o = { .loop = w->loop, .cfg = w->cfg, .metrics = w->reg,
+			       .http = w->http, .state_dir = tmpdir,
+			       .plugin_dir = plugindir, .slow_callback = 1 };
+	o.provider.ops = &script_ops;
+	w->host = host_new(&o);
+}
+
+static void world_down(struct world *w)
+{
+	host_free(w->host);
+	http_client_free(w->http);
+	metrics_free(w->reg);
+	cfg_free(w->cfg);
+	ev_loop_destroy(w->loop);
+}
+
+static enum host_rc load(struct world *w, struct cfg_error *err)
+{
+	memset(err, 0, sizeof(*err));
+	return host_load_all(w->host, err);
+}
+
+/* ---- tests ---- */
+
+static void test_refusals(void)
+{
+	struct world w;
+	struct cfg_error err;
+
+	world_up(&w, "[plugin.abi_bad_major]\n[plugin.abi_newer_minor]\n");
+	is_int(load(&w, &err), HOST_OK, "optional plugins with a wrong ABI are skipped");
+	is_int(host_plugin_count(w.host), 0, "neither of them is loaded");
+	ok(log_has("built for plugin ABI 2.0 but this host speaks 1.0"),
+	   "major mismatch: the message names both versions");
+	ok(log_has("needs plugin ABI 1.1 but this host offers only 1.0"),
+	   "newer minor: the message names both versions");
+	world_down(&w);
+
+	world_up(&w, "[plugin.abi_bad_major]\nrequired = yes\n");
+	is_int(load(&w, &err), HOST_FATAL, "a required plugin with a wrong ABI is fatal");
+	world_down(&w);
+
+	world_up(&w, "[plugin.nosuch]\n");
+	is_int(load(&w, &err), HOST_OK, "a missing optional plugin is skipped");
+	ok(log_has("nosuch") && log_has("cannot open it"), "and the log says it cannot be opened");
+	world_down(&w);
+
+	world_up(&w, "[plugin.recorder]\ntick = 10ms\nbogus = 1\n");
+	is_int(load(&w, &err), HOST_CONFIG, "an unknown key in a plugin section is a config error");
+	is_int(err.line, 3, "the error names the line");
+	is_str(err.key, "bogus", "and the key");
+	world_down(&w);
+
+	world_up(&w, "[plugin.recorder]\ntick = soon\n");
+	is_int(load(&w, &err), HOST_CONFIG, "a bad value of a declared key is a config error");
+	is_int(err.line, 2, "the error names its line");
+	world_down(&w);
+}
+
+static void test_init_failure(void)
+{
+	struct world w;
+	struct cfg_error err;
+
+	world_up(&w, "[plugin.init_fails]\n[plugin.recorder]\n");
+	is_int(load(&w, &err), HOST_OK, "both plugins load");
+	is_int(host_plugin_count(w.host), 2, "two plugins loaded");
+	is_int(host_start_all(w.host), HOST_OK, "an optional plugin failing init is not fatal");
+	is_int(host_plugin_count(w.host), 1, "it was unloaded");
+	is_str(host_plugin_name(w.host, 0), "recorder", "the other one runs");
+	ok(log_has("plugin init_fails: init failed"), "the log says which plugin failed");
+	host_stop_all(w.host);
+	world_down(&w);
+
+	world_up(&w, "[plugin.init_fails]\nrequired = true\n");
+	is_int(load(&w, &err), HOST_OK, "a required plugin loads");
+	is_int(host_start_all(w.host), HOST_FATAL, "and its failing init is fatal");
+	ok(log_has("required plugin init_fails: init failed"), "the log says so");
+	world_down(&w);
+}
+
+static void test_dispatch(void)
+{
+	struct world w;
+	struct cfg_error err;
+
+	memset(&S, 0, sizeof(S));
+	world_up(&w, "[plugin.recorder]\ntick = 5ms\nlabel = x\n");
+	is_int(load(&w, &err), HOST_OK, "recorder loads");
+	is_int(host_start_all(w.host), HOST_OK, "recorder starts");
+	ok(S.state_deliver && S.sink, "its subscriptions reached the source");
+	ev_timer_init(&S.fire, fire, 0.02, 0.02);
+	ev_timer_start(w.loop, &S.fire);
+	ev_run(w.loop, 0);
+
+	is_int(events(w.reg, "state"), 1, "the state change was delivered once");
+	is_int(events(w.reg, "block"), 1, "the block was delivered");
+	is_int(events(w.reg, "request"), 2, "with its two requests");
+	is_int(events(w.reg, "completion"), 1, "and its completion");
+	is_int(events(w.reg, "orphaned"), 1, "orphaned was delivered");
+	is_int(events(w.reg, "finalized"), 1, "finalized was delivered");
+	is_int(events(w.reg, "tx_ok"), 1, "the transaction outcome reached the plugin");
+	is_int(events(w.reg, "view"), 1, "the one-shot view answered");
+	is_int(events(w.reg, "post"), 1, "a post from the plugin's thread ran on the loop");
+	ok(events(w.reg, "timer") >= 1, "its timer fired");
+
+	char e[100];
+	static const double b[] = { 1e-5, 5e-5, 1e-4, 5e-4, 1e-3, 5e-3, 0.01, 0.05, 0.1, 0.5, 1 };
+	static const char *const l[] = { "plugin", "callback", NULL };
+	struct metric *cbs = metrics_histogram(w.reg, "mpc_indexer_plugin_callback_seconds",
+					       "", l, b, 11, e, sizeof(e));
+	const char *v[] = { "recorder", "block", NULL };
+	is_int(metric_count(cbs, v), 1, "the block callback was timed");
+
+	host_stop_all(w.host);
+	is_int(events(w.reg, "stop"), 1, "stop ran");
+	struct metrics *reg = w.reg;
+	w.reg = NULL;
+	host_free(w.host);
+	w.host = NULL;
+	is_int(events(reg, "ud_free"), 2, "each subscription's user data was freed once");
+	is_int(S.unsubscribed, 2, "both subscriptions were ended at the source");
+	metrics_free(reg);
+	world_down(&w);
+}
+
+int main(void)
+{
+	plugindir = getenv("MPCI_TEST_PLUGINDIR");
+	if (!plugindir)
+		bail_out("MPCI_TEST_PLUGINDIR is not set (run through make check)");
+	if (!mkdtemp(tmpdir))
+		bail_out("mkdtemp");
+	snprintf(logpath, sizeof(logpath), "%s/log", tmpdir);
+	log_open(logpath, LOG_LVL_DEBUG);
+	test_refusals();
+	test_init_failure();
+	test_dispatch();
+	log_close();
+	char cmd[400];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
+	if (system(cmd) != 0)
+		diag("could not remove %s", tmpdir);
+	return done_testing();
+}
