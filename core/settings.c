@@ -30,6 +30,29 @@ const struct cfg_key settings_near_keys[] = {
 	{ NULL, 0, NULL, NULL },
 };
 
+/* Sections owned by the event sources; each module fills in its own table. */
+const struct cfg_key settings_view_keys[] = {
+	{ NULL, 0, NULL, NULL },
+};
+
+const struct cfg_key settings_blocks_keys[] = {
+	{ NULL, 0, NULL, NULL },
+};
+
+const struct cfg_key settings_tx_keys[] = {
+	{ NULL, 0, NULL, NULL },
+};
+
+static const struct {
+	const char *name;
+	const struct cfg_key *keys;
+} plain_sections[] = {
+	{ "indexer", settings_indexer_keys },
+	{ "view", settings_view_keys },
+	{ "blocks", settings_blocks_keys },
+	{ "tx", settings_tx_keys },
+};
+
 const struct cfg_key settings_signer_keys[] = {
 	{ "account_id", CFG_STR, NULL, "the account that signs" },
 	{ "key_file", CFG_PATH, NULL, "its secret key (mode 0600): NEAR JSON key file or ed25519:..." },
@@ -98,15 +121,22 @@ static int check_signer(struct cfg *c, const char *section, struct cfg_error *er
 
 int settings_check(struct cfg *c, struct cfg_error *err)
 {
-	const struct cfg_key *ix[] = { settings_indexer_keys, NULL };
 	char msg[300];
+	size_t np = sizeof(plain_sections) / sizeof(plain_sections[0]);
 
-	if (cfg_check_section(c, "indexer", ix, err) < 0 || check_near(c, err) < 0)
+	for (size_t i = 0; i < np; i++) {
+		const struct cfg_key *sc[] = { plain_sections[i].keys, NULL };
+		if (cfg_check_section(c, plain_sections[i].name, sc, err) < 0)
+			return -1;
+	}
+	if (check_near(c, err) < 0)
 		return -1;
 	for (size_t i = 0; i < cfg_section_count(c); i++) {
 		const char *s = cfg_section_name(c, i);
-		if (strcmp(s, "indexer") == 0 || strcmp(s, "near") == 0 ||
-		    strncmp(s, "plugin.", 7) == 0)
+		int known = strcmp(s, "near") == 0 || strncmp(s, "plugin.", 7) == 0;
+		for (size_t k = 0; k < np; k++)
+			known |= strcmp(s, plain_sections[k].name) == 0;
+		if (known)
 			continue;
 		if (strncmp(s, "signer.", 7) == 0 && s[7]) {
 			if (check_signer(c, s, err) < 0)
@@ -117,7 +147,7 @@ int settings_check(struct cfg *c, struct cfg_error *err)
 		snprintf(err->file, sizeof(err->file), "%s", cfg_path(c));
 		err->line = cfg_section_line(c, i);
 		snprintf(msg, sizeof(msg),
-			 "unknown section [%.100s] (known: indexer, near, signer.NAME, plugin.NAME)", s);
+			 "unknown section [%.100s] (known: indexer, near, view, blocks, tx, signer.NAME, plugin.NAME)", s);
 		snprintf(err->msg, sizeof(err->msg), "%s", msg);
 		return -1;
 	}

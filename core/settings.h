@@ -7,6 +7,9 @@
 extern const struct cfg_key settings_indexer_keys[];
 extern const struct cfg_key settings_near_keys[];
 extern const struct cfg_key settings_signer_keys[];
+extern const struct cfg_key settings_view_keys[];   /* the state viewer */
+extern const struct cfg_key settings_blocks_keys[]; /* the block stream */
+extern const struct cfg_key settings_tx_keys[];     /* the transaction sender */
 
 /* Check every section the core owns ([indexer], [near], [signer.*]) and
  * refuse unknown sections; [plugin.*] sections are left to the host. */
