@@ -292,7 +292,9 @@ struct MHD_Daemon *server_start(struct ns_chain *c, const char *listen, int port
 		fprintf(stderr, "nearsim: --listen %s is not an IPv4 address\n", listen);
 		return NULL;
 	}
-	d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG,
+	/* injected faults make MHD log on purpose: its log only without --quiet */
+	d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD
+			     | (c->cfg->quiet ? 0 : MHD_USE_ERROR_LOG),
 			     (uint16_t)port, NULL, NULL, handler, c,
 			     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 			     MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
