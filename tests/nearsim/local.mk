@@ -45,3 +45,10 @@ TESTS += tests/integration/nearsim_tx
 tests_integration_nearsim_tx_SOURCES = tests/integration/nearsim_tx.c
 tests_integration_nearsim_tx_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(CJSON_CFLAGS) $(SODIUM_CFLAGS)
 tests_integration_nearsim_tx_LDADD = core/near/libnear.la $(CURL_LIBS) $(CJSON_LIBS) $(SODIUM_LIBS) $(CRYPTO_LIBS)
+
+# make bench: nearsim's block throughput (tests/bench/nearsim_blocks.sh drives the client).
+check_PROGRAMS += tests/bench/nearsim_bench_client
+tests_bench_nearsim_bench_client_SOURCES = tests/bench/nearsim_bench_client.c
+tests_bench_nearsim_bench_client_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS)
+tests_bench_nearsim_bench_client_LDADD = $(CURL_LIBS) $(PTHREAD_LIBS)
+BENCHES += tests/bench/nearsim_blocks.sh
