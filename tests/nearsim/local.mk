@@ -52,3 +52,8 @@ tests_bench_nearsim_bench_client_SOURCES = tests/bench/nearsim_bench_client.c
 tests_bench_nearsim_bench_client_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS)
 tests_bench_nearsim_bench_client_LDADD = $(CURL_LIBS) $(PTHREAD_LIBS)
 BENCHES += tests/bench/nearsim_blocks.sh
+
+# near-api-js (npm, installed at test time; skips without node/npm/registry).
+dist_check_SCRIPTS += tests/integration/nearsim_nearapijs.sh
+dist_check_DATA += tests/integration/nearsim_nearapijs.mjs
+TESTS += tests/integration/nearsim_nearapijs.sh
