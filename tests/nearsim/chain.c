@@ -533,15 +533,16 @@ void chain_free(struct ns_chain *c)
 		block_free(c, c->orphans.v[k]);
 	free(c->by_height);
 	vec_free(&c->orphans);
-	for (k = 0; k < c->owned_txs.n; k++)
-		tx_free(c->owned_txs.v[k]);
-	for (k = 0; k < c->owned_receipts.n; k++)
-		receipt_free(c->owned_receipts.v[k]);
+	/* background receipts still waiting belong to no block yet; the rest are owned */
 	for (k = 0; k < c->sched.n; k++) {
 		struct ns_receipt *r = c->sched.v[k];
 		if (r->bg && !r->executed)
 			receipt_free(r);
 	}
+	for (k = 0; k < c->owned_txs.n; k++)
+		tx_free(c->owned_txs.v[k]);
+	for (k = 0; k < c->owned_receipts.n; k++)
+		receipt_free(c->owned_receipts.v[k]);
 	vec_free(&c->owned_txs);
 	vec_free(&c->owned_receipts);
 	vec_free(&c->pool);
