@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "near/borsh.h"
+#include "near/tx.h"
 #include "nearsim.h"
 
 void acct_perm_render(struct jw *w, const struct ns_perm *p);
@@ -134,186 +136,122 @@ void outcome_fail_json(struct ns_outcome *o, const char *json)
 	o->status = ST_FAILURE;
 }
 
-/* ---------- Borsh decoding ---------- */
-struct rd {
+/* ---------- decoding (core/near) ---------- */
+/* The payload of a non-FunctionCall action, read with the project's Borsh reader. */
+static int action_payload(struct ns_action *a, const struct near_action_view *v)
+{
+	struct borsh_rd r;
 	const uint8_t *p;
-	size_t n, off;
-	const char *err;
-};
-
-static int rd_bytes(struct rd *r, void *out, size_t n)
-{
-	if (r->err || r->n - r->off < n) {
-		if (!r->err)
-			r->err = "unexpected end of data";
-		return -1;
-	}
-	if (out)
-		memcpy(out, r->p + r->off, n);
-	r->off += n;
-	return 0;
-}
-
-static uint8_t rd_u8(struct rd *r) { uint8_t v = 0; rd_bytes(r, &v, 1); return v; }
-static uint32_t rd_u32(struct rd *r) { uint32_t v = 0; rd_bytes(r, &v, 4); return v; }
-static uint64_t rd_u64(struct rd *r) { uint64_t v = 0; rd_bytes(r, &v, 8); return v; }
-static u128 rd_u128(struct rd *r) { u128 v = 0; rd_bytes(r, &v, 16); return v; }
-
-static uint8_t *rd_vec(struct rd *r, size_t *len, size_t max)
-{
-	uint32_t n = rd_u32(r);
-	uint8_t *b;
-
-	if (r->err)
-		return NULL;
-	if (n > max || n > r->n - r->off) {
-		r->err = "length prefix exceeds the data";
-		return NULL;
-	}
-	if (!(b = malloc(n + 1))) {
-		r->err = "out of memory";
-		return NULL;
-	}
-	rd_bytes(r, b, n);
-	b[n] = 0;
-	*len = n;
-	return b;
-}
-
-static char *rd_string(struct rd *r, size_t max)
-{
 	size_t n;
-	char *s = (char *)rd_vec(r, &n, max);
+	uint32_t i, cnt;
 
-	if (s && strlen(s) != n) {
-		free(s);
-		r->err = "string contains a NUL byte";
-		return NULL;
-	}
-	return s;
-}
-
-static void rd_pk(struct rd *r, uint8_t pk[32])
-{
-	uint8_t t = rd_u8(r);
-
-	if (!r->err && t != 0)
-		r->err = "only ed25519 public keys are supported";
-	rd_bytes(r, pk, 32);
-}
-
-static int rd_action(struct rd *r, struct ns_action *a)
-{
-	uint32_t i, n;
-
-	memset(a, 0, sizeof(*a));
-	a->type = rd_u8(r);
+	borsh_rd_init(&r, v->payload, v->payload_len);
 	switch (a->type) {
-	case ACT_CREATE_ACCOUNT:
-		break;
 	case ACT_DEPLOY:
-		a->args = rd_vec(r, &a->args_len, 4 << 20);
-		break;
-	case ACT_FUNCTION_CALL:
-		a->method = rd_string(r, 256);
-		a->args = rd_vec(r, &a->args_len, 4 << 20);
-		a->gas = rd_u64(r);
-		a->deposit = rd_u128(r);
-		break;
-	case ACT_TRANSFER:
-		a->deposit = rd_u128(r);
-		break;
-	case ACT_STAKE:
-		a->deposit = rd_u128(r);
-		rd_pk(r, a->pk);
-		break;
-	case ACT_ADD_KEY:
-		rd_pk(r, a->pk);
-		a->ak_nonce = rd_u64(r);
-		if (rd_u8(r) == 1) {
-			a->perm.full = true;
-		} else if (!r->err) {
-			if (rd_u8(r) == 1) {
-				a->perm.has_allowance = true;
-				a->perm.allowance = rd_u128(r);
-			}
-			a->perm.receiver = rd_string(r, 64);
-			n = rd_u32(r);
-			if (n > 256) {
-				r->err = "too many method names";
-				break;
-			}
-			a->perm.methods = calloc(n + 1, sizeof(char *));
-			for (i = 0; i < n && !r->err && a->perm.methods; i++)
-				if ((a->perm.methods[i] = rd_string(r, 256)))
-					a->perm.nmethods++;
+		if ((p = borsh_get_bytes(&r, &n)) && (a->args = malloc(n + 1))) {
+			memcpy(a->args, p, n);
+			a->args_len = n;
 		}
 		break;
+	case ACT_TRANSFER:
+		a->deposit = v->deposit;
+		break;
+	case ACT_STAKE:
+		a->deposit = v->deposit;
+		borsh_get_u128(&r);
+		if (borsh_get_u8(&r) != NEAR_KEY_ED25519)
+			return -1;
+		if ((p = borsh_get_fixed(&r, 32)))
+			memcpy(a->pk, p, 32);
+		break;
+	case ACT_ADD_KEY:
 	case ACT_DELETE_KEY:
-		rd_pk(r, a->pk);
+		if (borsh_get_u8(&r) != NEAR_KEY_ED25519)
+			return -1;
+		if ((p = borsh_get_fixed(&r, 32)))
+			memcpy(a->pk, p, 32);
+		if (a->type == ACT_DELETE_KEY)
+			break;
+		a->ak_nonce = borsh_get_u64(&r);
+		if (borsh_get_u8(&r) == 1) {
+			a->perm.full = true;
+			break;
+		}
+		if (borsh_get_u8(&r) == 1) {
+			a->perm.has_allowance = true;
+			a->perm.allowance = borsh_get_u128(&r);
+		}
+		a->perm.receiver = borsh_get_string(&r, 64);
+		cnt = borsh_get_u32(&r);
+		if (r.failed || cnt > 256 || !(a->perm.methods = calloc(cnt + 1, sizeof(char *))))
+			return -1;
+		for (i = 0; i < cnt && !r.failed; i++)
+			if ((a->perm.methods[i] = borsh_get_string(&r, 256)))
+				a->perm.nmethods++;
 		break;
 	case ACT_DELETE_ACCOUNT:
-		a->beneficiary = rd_string(r, 64);
+		a->beneficiary = borsh_get_string(&r, 64);
 		break;
 	default:
-		r->err = "unsupported action variant";
+		break;
 	}
-	return r->err ? -1 : 0;
+	return r.failed ? -1 : 0;
 }
 
 struct ns_tx *tx_decode(const uint8_t *raw, size_t len, char *err, size_t errlen)
 {
-	struct rd r = { raw, len, 0, NULL };
+	struct near_tx_view v;
 	struct ns_tx *t;
-	size_t tx_len;
-	uint32_t i, n;
+	size_t i;
 
-	if (len < 4 || len > (4u << 20)) {
-		snprintf(err, errlen, "transaction size %zu out of range", len);
+	if (len > (4u << 20)) {
+		snprintf(err, errlen, "transaction size %zu exceeds 4 MiB", len);
 		return NULL;
 	}
-	if (len >= 2 && raw[1] != 0 && raw[0] == 1) {
-		snprintf(err, errlen, "Transaction::V1 is not supported (InvalidTransactionVersion)");
+	if (near_tx_decode(&v, raw, len, err, errlen))
 		return NULL;
-	}
-	if (!(t = calloc(1, sizeof(*t)))) {
+	if (!(t = calloc(1, sizeof(*t))) || !(t->actions = calloc(v.n_actions ? v.n_actions : 1, sizeof(*t->actions)))
+	    || !(t->raw = malloc(len))) {
 		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
-	t->signer = rd_string(&r, 64);
-	rd_pk(&r, t->pk);
-	t->nonce = rd_u64(&r);
-	t->receiver = rd_string(&r, 64);
-	rd_bytes(&r, t->block_hash, 32);
-	n = rd_u32(&r);
-	if (!r.err && n > 100)
-		r.err = "more than 100 actions";
-	if (!r.err && !(t->actions = calloc(n ? n : 1, sizeof(*t->actions))))
-		r.err = "out of memory";
-	for (i = 0; i < n && !r.err; i++) {
-		if (rd_action(&r, &t->actions[i]) == 0)
-			t->nactions++;
-		else
-			action_free(&t->actions[i]);
-	}
-	tx_len = r.off;
-	if (!r.err && rd_u8(&r) != 0)
-		r.err = "only ed25519 signatures are supported";
-	rd_bytes(&r, t->sig, 64);
-	if (!r.err && r.off != len)
-		r.err = "trailing bytes after the signature";
-	if (r.err) {
-		snprintf(err, errlen, "cannot decode the signed transaction at byte %zu: %s", r.off, r.err);
 		tx_free(t);
+		near_tx_view_free(&v);
 		return NULL;
 	}
-	sha256(t->hash, raw, tx_len);
-	if (!(t->raw = malloc(len))) {
-		tx_free(t);
-		return NULL;
-	}
+	t->signer = strdup(v.signer_id);
+	t->receiver = strdup(v.receiver_id);
+	memcpy(t->pk, v.public_key.data, 32);
+	t->nonce = v.nonce;
+	memcpy(t->block_hash, v.block_hash, 32);
+	memcpy(t->sig, v.signature, 64);
+	memcpy(t->hash, v.hash, 32);
 	memcpy(t->raw, raw, len);
 	t->raw_len = len;
+	for (i = 0; i < v.n_actions; i++) {
+		struct ns_action *a = &t->actions[i];
+		const struct near_action_view *av = &v.actions[i];
+		a->type = av->tag;
+		t->nactions++;
+		if (av->tag == NEAR_ACTION_FUNCTION_CALL) {
+			a->method = strdup(av->method);
+			a->gas = av->gas;
+			a->deposit = av->deposit;
+			if ((a->args = malloc(av->args_len + 1))) {
+				memcpy(a->args, av->args, av->args_len);
+				a->args_len = av->args_len;
+			}
+		} else if (av->tag > NEAR_ACTION_DELETE_ACCOUNT || action_payload(a, av)) {
+			snprintf(err, errlen, "action %zu (%s) is not supported by nearsim", i, near_action_name(av->tag));
+			tx_free(t);
+			near_tx_view_free(&v);
+			return NULL;
+		}
+	}
+	near_tx_view_free(&v);
+	if (!t->signer || !t->receiver) {
+		snprintf(err, errlen, "out of memory");
+		tx_free(t);
+		return NULL;
+	}
 	return t;
 }
 
