@@ -36,7 +36,7 @@ nearsim_fixtures = \
 	tests/fixtures/nearsim/submit_participant_info_mock.json
 dist_check_DATA += $(nearsim_fixtures) tests/integration/nearsim_util.py
 nearsim_py_tests = tests/integration/nearsim_shapes.py tests/integration/nearsim_contract.py \
-	tests/integration/nearsim_faults.py
+	tests/integration/nearsim_faults.py tests/integration/nearsim_misc.py
 dist_check_SCRIPTS += $(nearsim_py_tests)
 TESTS += $(nearsim_py_tests)
 
