@@ -97,6 +97,49 @@ t.ok(bad.returncode == 2 and "--shards" in bad.stderr, "a bad flag value names t
 k = json.loads(subprocess.run([BIN, "--print-key", "alice.near"], capture_output=True, text=True).stdout)
 t.ok(k["public_key"] == "ed25519:22skMptHjFWNyuEWY22ftn2AbLPSYpmYwGJRGwpNHbTV", "--print-key alice.near is the V6 test key")
 
+# untrusted input: malformed requests get an error answer and the server keeps serving
+sim = Sim("--manual", "--tx-timeout-ms", "200", "--neardata-wait-ms", "200")
+try:
+    bodies = [b"", b"{", b"[]", b"null", b'{"jsonrpc":"2.0","id":1}', b'{"method":5}',
+              b'{"jsonrpc":"2.0","id":{"a":[1]},"method":"block","params":{"block_id":-1}}',
+              b'{"jsonrpc":"2.0","id":1,"method":"block","params":{"block_id":1e300}}',
+              b'{"jsonrpc":"2.0","id":1,"method":"block","params":{"block_id":"zzz"}}',
+              b'{"jsonrpc":"2.0","id":1,"method":"block","params":[1,2]}',
+              b'{"jsonrpc":"2.0","id":1,"method":"chunk","params":{"block_id":101,"shard_id":99}}',
+              b'{"jsonrpc":"2.0","id":1,"method":"chunk","params":{"chunk_id":"11111111111111111111111111111111"}}',
+              b'{"jsonrpc":"2.0","id":1,"method":"query","params":{"request_type":"call_function","finality":"final","account_id":"mpc.test.near","method_name":"get_pending_request","args_base64":"e30="}}',
+              b'{"jsonrpc":"2.0","id":1,"method":"query","params":{"request_type":"call_function","finality":"final","account_id":"mpc.test.near","method_name":"state","args_base64":"!!!"}}',
+              b'{"jsonrpc":"2.0","id":1,"method":"query","params":{"request_type":"call_function","finality":"final","account_id":"nobody.near","method_name":"x","args_base64":""}}',
+              b'{"jsonrpc":"2.0","id":1,"method":"send_tx","params":{"signed_tx_base64":"AAAA"}}',
+              b'{"jsonrpc":"2.0","id":1,"method":"send_tx","params":{"signed_tx_base64":"' + b"A" * 4000 + b'"}}',
+              b'{"jsonrpc":"2.0","id":1,"method":"tx","params":{"tx_hash":"x"}}',
+              b'{"jsonrpc":"2.0","id":1,"method":"tx","params":{"tx_hash":"11111111111111111111111111111111","sender_account_id":"a.near"}}',
+              b'{"jsonrpc":"2.0","id":1,"method":"nope","params":[]}',
+              b"[" * 5000, b'{"a":' * 3000]
+    answered = 0
+    for body in bodies:
+        st, hdr, out = sim.http("POST", "/", body)
+        try:
+            doc = json.loads(out)
+            answered += 1 if ("error" in doc or "result" in doc) else 0
+        except ValueError:
+            pass
+    t.ok(answered == len(bodies), "every malformed JSON-RPC request gets a JSON-RPC answer (%d/%d)" % (answered, len(bodies)))
+    for path in ("/v0/block/", "/v0/block/99999999999999999999999", "/v0/block/101/shard/99", "/v0/block/101/x",
+                 "/v0/block_opt/-3", "/nothing", "/admin/nothing"):
+        st, _, _ = sim.get(path)
+        t.ok(400 <= st < 500 or st == 200, "GET %s answers %d" % (path, st))
+    for body in (b"{", b'{"kind":"xx"}', b'{"kind":"rpc","5xx":7}', b'{"kind":"rpc","bogus":1}'):
+        st, _, _ = sim.http("POST", "/admin/faults", body)
+        t.ok(st == 400, "admin faults rejects %r" % body)
+    sim.admin("/faults", {"kind": "rpc", "lag_blocks": 1000000})
+    t.ok(sim.rpc("status", [])["sync_info"]["latest_block_height"] == 100, "a lag beyond genesis shows the oldest block")
+    sim.admin("/faults", {"kind": "rpc", "lag_blocks": 0})
+    t.ok(sim.rpc("status", [])["chain_id"] == "nearsim", "the server still serves after all that")
+finally:
+    rc = sim.stop()
+t.ok(rc == 0, "and exits 0")
+
 # mainnet-sized documents
 sim = Sim("--manual", "--shards", "9", "--bg-target-bytes", "300000")
 try:

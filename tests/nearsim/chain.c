@@ -121,11 +121,23 @@ bool chain_is_final(struct ns_chain *c, const struct ns_block *b)
 	return b && b->canonical && b->height <= c->final_height;
 }
 
+/* The oldest block still kept (genesis until garbage collection starts). */
+static struct ns_block *chain_lowest(struct ns_chain *c)
+{
+	uint64_t h;
+
+	for (h = c->gc_below > c->genesis_height ? c->gc_below : c->genesis_height; h <= c->head_height; h++)
+		if (chain_at(c, h))
+			return chain_at(c, h);
+	return chain_head(c);
+}
+
 struct ns_block *chain_visible_head(struct ns_chain *c, int kind)
 {
 	uint64_t lag = c->faults.lag_blocks[kind], h = c->head_height;
+	struct ns_block *b = chain_at_or_below(c, h > lag ? h - lag : 0);
 
-	return chain_at_or_below(c, h > lag ? h - lag : 0);
+	return b ? b : chain_lowest(c);
 }
 
 struct ns_block *chain_visible_final(struct ns_chain *c, int kind)
@@ -133,7 +145,7 @@ struct ns_block *chain_visible_final(struct ns_chain *c, int kind)
 	uint64_t lag = c->faults.lag_blocks[kind], h = c->final_height;
 	struct ns_block *b = chain_at_or_below(c, h > lag ? h - lag : 0);
 
-	return b ? b : chain_at_or_below(c, c->genesis_height);
+	return b ? b : chain_lowest(c);
 }
 
 void chain_wait(struct ns_chain *c, unsigned ms)
