@@ -345,6 +345,41 @@ static void unindex(struct ns_chain *c, struct ns_block *b)
 		map_del(&c->chunks, b->chunk_hash[s]);
 }
 
+/* Forget transactions whose every receipt executed in blocks that are gone already. */
+static void gc_txs(struct ns_chain *c)
+{
+	int i, j, k;
+
+	for (i = 0; i < c->owned_txs.n; i++) {
+		struct ns_tx *t = c->owned_txs.v[i];
+		bool old = t->included && t->height < c->gc_below && !t->outstanding && !t->refunds_pending;
+		for (k = 0; old && k < t->ntree; k++)
+			old = t->tree[k]->executed && t->tree[k]->exec_height < c->gc_below;
+		if (!old)
+			continue;
+		for (k = 0; k < t->ntree; k++) {
+			map_del(&c->receipts, t->tree[k]->id);
+			t->tree[k]->tx = NULL;
+			t->tree[k]->forgotten = true;
+		}
+		map_del(&c->txs, t->hash);
+		tx_free(t);
+		c->owned_txs.v[i] = NULL;
+	}
+	for (i = j = 0; i < c->owned_txs.n; i++)
+		if (c->owned_txs.v[i])
+			c->owned_txs.v[j++] = c->owned_txs.v[i];
+	c->owned_txs.n = j;
+	for (i = j = 0; i < c->owned_receipts.n; i++) {
+		struct ns_receipt *r = c->owned_receipts.v[i];
+		if (r->forgotten)
+			receipt_free(r);
+		else
+			c->owned_receipts.v[j++] = r;
+	}
+	c->owned_receipts.n = j;
+}
+
 static void gc(struct ns_chain *c)
 {
 	uint64_t keep = c->cfg->keep_blocks, below;
@@ -377,6 +412,8 @@ static void gc(struct ns_chain *c)
 		}
 	}
 	c->orphans.n = j;
+	if (c->gc_below % 64 == 0)
+		gc_txs(c);
 }
 
 bool contract_dirty_take(struct ns_chain *c);

@@ -119,6 +119,7 @@ struct ns_receipt {
 	bool local;               /* signer == receiver: executed in the creating chunk */
 	bool bg;                  /* background traffic: owned by the block that executes it */
 	bool in_sched;
+	bool forgotten;            /* its transaction was garbage collected */
 	bool has_tx_hash;
 	uint8_t tx_hash[32];      /* originating transaction (neardata tx_hash) */
 	struct ns_outcome out;
