@@ -108,6 +108,9 @@ try:
     same("tx (positional params)", commit_fix, doc, NEW_TX + NEW_OUTCOME)
     st, doc = sim.rpc_raw("EXPERIMENTAL_tx_status", {"tx_hash": h1, "sender_account_id": "frodo.test.near", "wait_until": "FINAL"})
     same("EXPERIMENTAL_tx_status", fixture("rpc", "EXPERIMENTAL_tx_status.response.json"), doc)
+    rid = sim.rpc("EXPERIMENTAL_tx_status", {"tx_hash": h1, "sender_account_id": "frodo.test.near"})["receipts_outcome"][0]["id"]
+    st, doc = sim.rpc_raw("EXPERIMENTAL_receipt", {"receipt_id": rid})
+    same("EXPERIMENTAL_receipt", fixture("rpc", "EXPERIMENTAL_receipt.response.json"), doc)
     st, doc = sim.rpc_raw("tx", {"tx_hash": "11111111111111111111111111111111", "sender_account_id": "x.near", "wait_until": "NONE"})
     t.ok(doc.get("error", {}).get("cause", {}).get("name") == "UNKNOWN_TRANSACTION", "tx of an unknown hash: UNKNOWN_TRANSACTION")
 

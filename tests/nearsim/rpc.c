@@ -751,6 +751,32 @@ static void m_tx(struct call *k, bool receipts)
 	wait_and_reply(k, t, want, receipts);
 }
 
+static void m_receipt(struct call *k)
+{
+	const cJSON *id = param(k, "receipt_id");
+	struct ns_receipt *r;
+	uint8_t h[32];
+	struct jw w;
+	size_t n;
+	char *s;
+
+	if (!cJSON_IsString(id) || b58_dec_exact(h, 32, id->valuestring, strlen(id->valuestring))) {
+		parse_error(k, "Failed parsing args: receipt_id must be a base58 hash");
+		return;
+	}
+	if (!(r = map_get(&k->c->receipts, h))) {
+		char info[128];
+		snprintf(info, sizeof(info), "{\"receipt_id\":\"%s\"}", id->valuestring);
+		handler_error(k, 200, "UNKNOWN_RECEIPT", info, "Receipt not found");
+		return;
+	}
+	jw_init(&w, 1024);
+	doc_receipt_view(&w, r);
+	s = jw_take(&w, &n);
+	result_raw(k, s, n);
+	free(s);
+}
+
 /* ---------- dispatch ---------- */
 char *rpc_request_id(const char *body, size_t len)
 {
@@ -806,6 +832,8 @@ void rpc_handle(struct ns_chain *c, const char *body, size_t len, struct ns_repl
 		m_tx(&k, false);
 	else if (!strcmp(m->valuestring, "EXPERIMENTAL_tx_status"))
 		m_tx(&k, true);
+	else if (!strcmp(m->valuestring, "EXPERIMENTAL_receipt"))
+		m_receipt(&k);
 	else if (!strcmp(m->valuestring, "health"))
 		result_raw(&k, "null", 4);
 	else {
