@@ -1,4 +1,5 @@
 # nearsim: the chain simulator (installed: plugin authors run it too).
+EXTRA_DIST += tests/nearsim/README.md
 bin_PROGRAMS += nearsim
 nearsim_SOURCES = tests/nearsim/main.c tests/nearsim/nearsim.h tests/nearsim/server.c \
 	tests/nearsim/server.h tests/nearsim/chain.c tests/nearsim/doc.c tests/nearsim/rpc.c \
