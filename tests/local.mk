@@ -29,5 +29,5 @@ tests_unit_test_metrics_LDADD = $(core_test_ldadd)
 tests_unit_test_header_SOURCES = tests/unit/test_header.c
 tests_unit_test_header_CFLAGS = $(AM_CFLAGS) -Wpedantic -Werror
 
-dist_check_SCRIPTS += tests/integration/daemon_cli.sh
-TESTS += tests/integration/daemon_cli.sh
+dist_check_SCRIPTS += tests/integration/daemon_cli.sh tests/integration/example_plugin.sh
+TESTS += tests/integration/daemon_cli.sh tests/integration/example_plugin.sh

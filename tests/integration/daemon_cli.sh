@@ -26,6 +26,7 @@ one_line() {
 	n=$(grep -c . "$t/err"); if [ "$n" -eq 1 ]; then ok "$1"; else not_ok "$1 ($n lines)"; fi
 }
 
+run 0 "the shipped sample configuration checks out" -c "$top_srcdir/etc/mpc-indexer.conf" check-config
 run 0 "--help" --help
 grep -q "Exit status" "$t/out" && ok "help documents exit codes" || not_ok "help documents exit codes"
 run 0 "version" version

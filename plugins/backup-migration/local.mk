@@ -1,0 +1,1 @@
+# plugins/backup-migration: built by its own fragment.

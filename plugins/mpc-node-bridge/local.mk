@@ -1,0 +1,1 @@
+# plugins/mpc-node-bridge: built by its own fragment.

@@ -1,0 +1,1 @@
+# plugins/prometheus-monitor: built by its own fragment.

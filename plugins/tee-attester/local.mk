@@ -1,0 +1,1 @@
+# plugins/tee-attester: built by its own fragment.
