@@ -84,7 +84,7 @@ typedef void (*rpc_done_fn)(const struct rpc_result *res, void *ud);
 
 struct rpc_call_opts {
 	double timeout;		/* per attempt, seconds; 0 = [near] request_timeout */
-	unsigned max_attempts;	/* 0 = rpc_max_attempts from [near] (default 2 x endpoints) */
+	unsigned max_attempts;	/* 0 = [near] rpc_max_attempts (default max(3, 2 x endpoints)) */
 	int no_retry;		/* exactly one attempt, on the preferred endpoint */
 	size_t max_response;	/* body limit in bytes; 0 = rpc_max_response (16 MiB) */
 	int endpoint;		/* >= 1: only this endpoint (1-based index), no failover */
@@ -107,7 +107,7 @@ struct rpc_config {
 	const char *api_key;		/* default key; NULL = none */
 	const char *chain_id;		/* NULL = accept any */
 	double timeout;			/* per attempt; 0 = 10 s */
-	unsigned max_attempts;		/* 0 = 2 x endpoints */
+	unsigned max_attempts;		/* 0 = max(3, 2 x endpoints) */
 	size_t max_response;		/* 0 = 16 MiB */
 	double backoff_initial;		/* between passes over the endpoints; 0 = 0.25 s */
 	double backoff_max;		/* 0 = 5 s */
@@ -186,11 +186,22 @@ void rpc_parse_response(int http_status, int transport_error,
 			struct rpc_result *out, char *msg, size_t msgsz);
 
 /* Decode a call_function result object (handles the result.error quirk).
- * Returns 0 and a malloc'd value (NUL-terminated, *len bytes) or -1 with
- * msg set; *height/*hash set whenever present.  hash is borrowed from res. */
+ * 0: a malloc'd value (NUL-terminated, *len bytes).  -2: the view failed in
+ * the contract (msg "CONTRACT_EXECUTION_ERROR: text").  -1: malformed (msg
+ * says what and where).  *height / *hash are set whenever present; hash is
+ * borrowed from res. */
 int rpc_parse_view_result(const struct cJSON *res, char **value, size_t *len,
 			  uint64_t *height, const char **hash, char *msg,
 			  size_t msgsz);
+/* block_height / block_hash of an object (a view answer or an error's
+ * cause.info), left untouched when absent.  0, or -1 when malformed. */
+int rpc_parse_view_where(const struct cJSON *obj, uint64_t *height,
+			 const char **hash);
+/* header.height and header.hash of a `block` result.  0, or -1 and msg. */
+int rpc_parse_final_block(const struct cJSON *res, uint64_t *height,
+			  const char **hash, char *msg, size_t msgsz);
+/* A JSON number that is a whole number in 0..2^53.  0, or -1. */
+int rpc_json_u64(const struct cJSON *j, uint64_t *out);
 
 /* ---- endpoint state, for status pages and tests ------------------------------ */
 

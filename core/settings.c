@@ -21,17 +21,31 @@ const struct cfg_key settings_indexer_keys[] = {
 const struct cfg_key settings_near_keys[] = {
 	{ "chain_id", CFG_STR, NULL, "refuse endpoints of another chain (mainnet, testnet, ...)" },
 	{ "contract", CFG_STR, NULL, "the MPC contract account" },
-	{ "rpc_urls", CFG_LIST, NULL, "NEAR JSON-RPC endpoints, in order of preference" },
+	{ "rpc_urls", CFG_LIST, NULL, "NEAR JSON-RPC endpoints, in order of preference: URL, or URL|KEY for an endpoint with its own API key" },
 	{ "rpc_api_key", CFG_STR, NULL, "sent as a Bearer token to the RPC endpoints" },
 	{ "block_urls", CFG_LIST, NULL, "neardata-compatible block API endpoints" },
 	{ "block_api_key", CFG_STR, NULL, "sent as ?apiKey= to the block endpoints" },
 	{ "finality", CFG_STR, "final", "final or optimistic block stream" },
 	{ "request_timeout", CFG_DURATION, "10s", "per HTTP request" },
+	{ "rpc_max_attempts", CFG_UINT, "0", "HTTP attempts per RPC call over all endpoints; 0 = max(3, 2 x endpoints)" },
+	{ "rpc_max_response", CFG_SIZE, "16M", "largest RPC response body accepted" },
+	{ "rpc_max_lag_blocks", CFG_UINT, "10", "an endpoint this many final blocks behind the best is used last" },
+	{ "rpc_probe_interval", CFG_DURATION, "10s", "how often idle endpoints are asked for their final height (0 = never)" },
+	{ "rpc_cooldown_max", CFG_DURATION, "60s", "longest rest of a failing endpoint (rests double from 1 s)" },
 	{ NULL, 0, NULL, NULL },
 };
 
 /* Sections owned by the event sources; each module fills in its own table. */
 const struct cfg_key settings_view_keys[] = {
+	{ "endpoints", CFG_LIST, "state, allowed_docker_image_hashes, allowed_launcher_compose_hashes, get_tee_accounts, migration_info", "views of [near] contract polled from the start, subscribed or not: METHOD or METHOD/INTERVAL; any others only while a plugin subscribes" },
+	{ "interval", CFG_DURATION, "1s", "between polls of a view (the reference node's refresh interval)" },
+	{ "retry", CFG_STR, "exponential", "after a failure once a view has a value: fail_fast, fixed or exponential" },
+	{ "backoff_initial", CFG_DURATION, "1s", "first retry delay (fixed: every retry delay)" },
+	{ "backoff_max", CFG_DURATION, "60s", "longest exponential retry delay" },
+	{ "jitter", CFG_DURATION, "1s", "a random [0, jitter) added to every retry delay; 0 = none" },
+	{ "bootstrap_retry", CFG_STR, "exponential", "after a failure before a view's first value: fail_fast, fixed or exponential" },
+	{ "bootstrap_backoff_initial", CFG_DURATION, "1s", "first retry delay before the first value" },
+	{ "bootstrap_backoff_max", CFG_DURATION, "60s", "longest retry delay before the first value" },
 	{ NULL, 0, NULL, NULL },
 };
 
