@@ -1,0 +1,18 @@
+# The block stream: block documents, MPC events, the fork tracker, the cursor, the
+# neardata and RPC sources, ordering and failover, and `mpc-indexer blocks`.
+core_blocks_sources = core/json_scan.c core/json_scan.h core/blockdoc.c core/blockdoc.h \
+	core/mpc_events.c core/mpc_events.h core/tracker.c core/tracker.h
+
+blocks_test_cflags = $(AM_CFLAGS) $(LIBEV_CFLAGS) $(CURL_CFLAGS) $(CJSON_CFLAGS) $(INIH_CFLAGS)
+blocks_test_ldadd = core/libmpci.la $(LIBEV_LIBS) $(CURL_LIBS) $(CJSON_LIBS) $(PTHREAD_LIBS)
+
+blocks_unit_tests = tests/unit/test_tracker
+check_PROGRAMS += $(blocks_unit_tests)
+TESTS += $(blocks_unit_tests)
+tests_unit_test_tracker_SOURCES = tests/unit/test_tracker.c
+tests_unit_test_tracker_CFLAGS = $(blocks_test_cflags)
+tests_unit_test_tracker_LDADD = $(blocks_test_ldadd)
+
+dist_check_DATA += tests/fixtures/blocks/no_forks.snap tests/fixtures/blocks/simple_forks.snap \
+	tests/fixtures/blocks/complex_forks.snap \
+	tests/fixtures/blocks/prune_old_blocks__should_drop_dead_fork_descendants_of_kept_nodes.snap
