@@ -130,6 +130,35 @@ static enum rpc_error_class jsonrpc_class(const char *name, const char *cause,
 	return RPC_ERR_HANDLER;
 }
 
+/* Does the text stop inside a string or an open bracket, brackets matching
+ * so far?  Then it was cut, rather than garbled. */
+static int json_cut_short(const char *s, size_t n)
+{
+	char want[64];		/* closers expected, for the first 64 levels */
+	size_t depth = 0;
+	int in_str = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (in_str) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_str = 0;
+		} else if (c == '"') {
+			in_str = 1;
+		} else if (c == '{' || c == '[') {
+			if (depth < sizeof(want))
+				want[depth] = c == '{' ? '}' : ']';
+			depth++;
+		} else if (c == '}' || c == ']') {
+			if (!depth || (--depth < sizeof(want) && want[depth] != c))
+				return 0;
+		}
+	}
+	return in_str || depth > 0;
+}
+
 static void http_message(int status, const char *body, size_t len, char *msg, size_t n)
 {
 	char head[32];
@@ -195,30 +224,34 @@ void rpc_parse_response(int http_status, int transport_error,
 	}
 
 	/* HTTP-level classes first: they decide retrying whatever the body says */
+	int rpcerr = err && cJSON_IsObject(err);
 	if (http_status == 429 || http_status == 408 || http_status >= 500 ||
-	    (http_status && (http_status < 200 || http_status > 299) && !err)) {
+	    (http_status && (http_status < 200 || http_status > 299) && !rpcerr)) {
 		out->cls = http_status == 429 ? RPC_ERR_RATE_LIMITED :
 			   http_status == 408 ? RPC_ERR_TIMEOUT :
 			   http_status >= 500 ? RPC_ERR_HTTP_5XX : RPC_ERR_HTTP_STATUS;
-		if (err && cJSON_IsObject(err)) {
-			char head[32], detail[512];
-			snprintf(head, sizeof(head), "HTTP %d", http_status);
+		char head[32];
+		snprintf(head, sizeof(head), "HTTP %d", http_status);
+		if (rpcerr) {
+			char detail[512];
 			error_message(err, out->error_name, out->cause_name, detail,
 				      sizeof(detail));
 			set_msg(msg, msgsz, head, detail);
+		} else if (err && cJSON_IsString(err)) {
+			/* a gateway's {"error":"origin_not_allowed"} */
+			set_msg(msg, msgsz, head, err->valuestring);
 		} else {
 			http_message(http_status, body, body_len, msg, msgsz);
 		}
 		return;
 	}
 
+	if (err && !rpcerr) {
+		out->cls = RPC_ERR_MALFORMED;
+		set_msg(msg, msgsz, "malformed response", "\"error\" is not an object");
+		return;
+	}
 	if (err) {
-		if (!cJSON_IsObject(err)) {
-			out->cls = cJSON_IsString(err) ? RPC_ERR_HANDLER : RPC_ERR_MALFORMED;
-			set_msg(msg, msgsz, "ERROR", out->error_name ? out->error_name :
-				"malformed response: \"error\" is neither an object nor a string");
-			return;
-		}
 		const cJSON *name = cJSON_GetObjectItemCaseSensitive(err, "name");
 		const cJSON *c = cJSON_GetObjectItemCaseSensitive(err, "cause");
 		if ((name && !cJSON_IsString(name)) || (c && !cJSON_IsObject(c)) ||
@@ -241,7 +274,7 @@ void rpc_parse_response(int http_status, int transport_error,
 		out->cls = RPC_ERR_MALFORMED;
 		if (!body_len)
 			snprintf(detail, sizeof(detail), "empty body");
-		else if (end && (size_t)(end - body) >= body_len)
+		else if (json_cut_short(body, body_len))
 			snprintf(detail, sizeof(detail), "body ends early (truncated at %zu bytes)",
 				 body_len);
 		else

@@ -1,2 +1,18 @@
 # The state viewer: the JSON-RPC client with failover, subscriptions, `mpc-indexer view`.
 core_viewer_sources = core/rpc.c core/rpc.h core/rpc_parse.c core/viewer.c core/viewer.h
+
+# Unit tests (TAP).
+viewer_test_cflags = $(AM_CFLAGS) $(LIBEV_CFLAGS) $(CURL_CFLAGS) $(CJSON_CFLAGS) $(INIH_CFLAGS)
+viewer_test_ldadd = core/libmpci.la $(LIBEV_LIBS) $(CURL_LIBS) $(CJSON_LIBS) $(PTHREAD_LIBS)
+
+check_PROGRAMS += tests/unit/test_rpc_parse
+TESTS += tests/unit/test_rpc_parse
+tests_unit_test_rpc_parse_SOURCES = tests/unit/test_rpc_parse.c
+tests_unit_test_rpc_parse_CFLAGS = $(viewer_test_cflags)
+tests_unit_test_rpc_parse_LDADD = $(viewer_test_ldadd)
+
+check_PROGRAMS += tests/unit/test_rpc
+TESTS += tests/unit/test_rpc
+tests_unit_test_rpc_SOURCES = tests/unit/test_rpc.c
+tests_unit_test_rpc_CFLAGS = $(viewer_test_cflags) $(MHD_CFLAGS)
+tests_unit_test_rpc_LDADD = $(viewer_test_ldadd) $(MHD_LIBS)
