@@ -6,13 +6,22 @@ core_blocks_sources = core/json_scan.c core/json_scan.h core/blockdoc.c core/blo
 blocks_test_cflags = $(AM_CFLAGS) $(LIBEV_CFLAGS) $(CURL_CFLAGS) $(CJSON_CFLAGS) $(INIH_CFLAGS)
 blocks_test_ldadd = core/libmpci.la $(LIBEV_LIBS) $(CURL_LIBS) $(CJSON_LIBS) $(PTHREAD_LIBS)
 
-blocks_unit_tests = tests/unit/test_tracker
+blocks_unit_tests = tests/unit/test_tracker tests/unit/test_blockdoc tests/unit/test_mpc_events
 check_PROGRAMS += $(blocks_unit_tests)
 TESTS += $(blocks_unit_tests)
 tests_unit_test_tracker_SOURCES = tests/unit/test_tracker.c
 tests_unit_test_tracker_CFLAGS = $(blocks_test_cflags)
 tests_unit_test_tracker_LDADD = $(blocks_test_ldadd)
+tests_unit_test_blockdoc_SOURCES = tests/unit/test_blockdoc.c
+tests_unit_test_blockdoc_CFLAGS = $(blocks_test_cflags)
+tests_unit_test_blockdoc_LDADD = $(blocks_test_ldadd)
+tests_unit_test_mpc_events_SOURCES = tests/unit/test_mpc_events.c
+tests_unit_test_mpc_events_CFLAGS = $(blocks_test_cflags)
+tests_unit_test_mpc_events_LDADD = $(blocks_test_ldadd)
 
 dist_check_DATA += tests/fixtures/blocks/no_forks.snap tests/fixtures/blocks/simple_forks.snap \
 	tests/fixtures/blocks/complex_forks.snap \
-	tests/fixtures/blocks/prune_old_blocks__should_drop_dead_fork_descendants_of_kept_nodes.snap
+	tests/fixtures/blocks/prune_old_blocks__should_drop_dead_fork_descendants_of_kept_nodes.snap \
+	tests/fixtures/blocks/lake_localnet_879765_block.json \
+	tests/fixtures/blocks/lake_localnet_879765_shard_0.json \
+	tests/fixtures/blocks/kdf_derive_tweak.snap tests/fixtures/blocks/kdf_derive_app_id.snap
