@@ -249,8 +249,12 @@ void viewer_set_clock(struct viewer *v, double (*now)(void *ud), void *ud)
 {
 	v->clock = now;
 	v->clock_ud = ud;
-	for (struct poll *p = v->polls; p; p = p->next)
+	/* polls waiting on the loop's clock start at once on the new one */
+	for (struct poll *p = v->polls; p; p = p->next) {
 		ev_timer_stop(v->loop, &p->timer);
+		if (p->due >= 0)
+			p->due = vnow(v);
+	}
 }
 
 void viewer_set_seed(struct viewer *v, uint64_t seed)

@@ -16,3 +16,9 @@ TESTS += tests/unit/test_rpc
 tests_unit_test_rpc_SOURCES = tests/unit/test_rpc.c
 tests_unit_test_rpc_CFLAGS = $(viewer_test_cflags) $(MHD_CFLAGS)
 tests_unit_test_rpc_LDADD = $(viewer_test_ldadd) $(MHD_LIBS)
+
+check_PROGRAMS += tests/unit/test_viewer
+TESTS += tests/unit/test_viewer
+tests_unit_test_viewer_SOURCES = tests/unit/test_viewer.c
+tests_unit_test_viewer_CFLAGS = $(viewer_test_cflags)
+tests_unit_test_viewer_LDADD = $(viewer_test_ldadd)
