@@ -23,6 +23,7 @@ static const struct cli_command commands[] = {
 	{ "plugins", cmd_plugins,
 	  "list installed plugins: name, version, ABI, and whether each loads",
 	  "[--plugin-dir DIR]\n  --plugin-dir DIR  look here instead of the configured plugin_dir" },
+	{ "view", cmd_view, "call a contract view method and print the result", "METHOD [ARGS_JSON] [--contract ID] [--watch]\n  ARGS_JSON       a JSON object (default {})\n  --contract ID   default: [near] contract\n  --watch, -w     print every change with its block height until interrupted\n  --interval DUR  --watch poll interval (default: [view] interval, 1s)\n  --rpc URL       JSON-RPC endpoint (repeatable; URL|KEY for an API key);\n                  default: [near] rpc_urls; with --rpc the config file is optional" },
 	{ "version", cmd_version, "print the version and the plugin ABI", "" },
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

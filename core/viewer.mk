@@ -1,5 +1,6 @@
 # The state viewer: the JSON-RPC client with failover, subscriptions, `mpc-indexer view`.
-core_viewer_sources = core/rpc.c core/rpc.h core/rpc_parse.c core/viewer.c core/viewer.h
+core_viewer_sources = core/rpc.c core/rpc.h core/rpc_parse.c core/viewer.c core/viewer.h \
+	core/cmd_view.c
 
 # Unit tests (TAP).
 viewer_test_cflags = $(AM_CFLAGS) $(LIBEV_CFLAGS) $(CURL_CFLAGS) $(CJSON_CFLAGS) $(INIH_CFLAGS)
