@@ -1,1 +1,55 @@
-# plugins/tee-attester: built by its own fragment.
+# plugins/tee-attester: TDX attestation from the dstack agent, submitted to
+# the MPC contract and kept fresh.  The plugin sees only the public header.
+tee_cppflags = -I$(top_srcdir)/include -D_GNU_SOURCE
+tee_cflags = $(AM_CFLAGS) $(CJSON_CFLAGS) $(CRYPTO_CFLAGS)
+
+# Everything but the lifecycle, in a convenience library the unit tests link.
+noinst_LTLIBRARIES += plugins/tee-attester/libteeattest.la
+plugins_tee_attester_libteeattest_la_SOURCES = \
+	plugins/tee-attester/cause.c plugins/tee-attester/cause.h \
+	plugins/tee-attester/codec.c plugins/tee-attester/codec.h \
+	plugins/tee-attester/report_data.c plugins/tee-attester/report_data.h \
+	plugins/tee-attester/quote.c plugins/tee-attester/quote.h \
+	plugins/tee-attester/pck.c plugins/tee-attester/pck.h \
+	plugins/tee-attester/json_span.c plugins/tee-attester/json_span.h \
+	plugins/tee-attester/dstack.c plugins/tee-attester/dstack.h \
+	plugins/tee-attester/collateral.c plugins/tee-attester/collateral.h \
+	plugins/tee-attester/measurements.c plugins/tee-attester/measurements.h \
+	plugins/tee-attester/stored.c plugins/tee-attester/stored.h \
+	plugins/tee-attester/args.c plugins/tee-attester/args.h
+plugins_tee_attester_libteeattest_la_CPPFLAGS = $(tee_cppflags)
+plugins_tee_attester_libteeattest_la_CFLAGS = $(tee_cflags)
+plugins_tee_attester_libteeattest_la_LIBADD = $(CJSON_LIBS) $(CRYPTO_LIBS)
+
+plugin_LTLIBRARIES += plugins/tee-attester/tee-attester.la
+plugins_tee_attester_tee_attester_la_SOURCES = plugins/tee-attester/plugin.c \
+	plugins/tee-attester/cycle.c plugins/tee-attester/attester.h
+plugins_tee_attester_tee_attester_la_CPPFLAGS = $(tee_cppflags)
+plugins_tee_attester_tee_attester_la_CFLAGS = $(tee_cflags)
+plugins_tee_attester_tee_attester_la_LDFLAGS = $(plugin_link_flags)
+plugins_tee_attester_tee_attester_la_LIBADD = plugins/tee-attester/libteeattest.la
+
+EXTRA_DIST += plugins/tee-attester/README.md
+
+# Unit tests of the parts, against the real fixtures (tests/fixtures/tee/).
+tee_unit_tests = tests/unit/test_tee_report_data tests/unit/test_tee_quote
+check_PROGRAMS += $(tee_unit_tests)
+TESTS += $(tee_unit_tests)
+tee_test_cppflags = $(tee_cppflags) -I$(top_srcdir)/plugins/tee-attester
+tee_test_ldadd = plugins/tee-attester/libteeattest.la $(CJSON_LIBS) $(CRYPTO_LIBS)
+tests_unit_test_tee_report_data_SOURCES = tests/unit/test_tee_report_data.c tests/unit/test_tee_util.h
+tests_unit_test_tee_report_data_CPPFLAGS = $(tee_test_cppflags)
+tests_unit_test_tee_report_data_CFLAGS = $(tee_cflags)
+tests_unit_test_tee_report_data_LDADD = $(tee_test_ldadd)
+tests_unit_test_tee_quote_SOURCES = tests/unit/test_tee_quote.c tests/unit/test_tee_util.h
+tests_unit_test_tee_quote_CPPFLAGS = $(tee_test_cppflags)
+tests_unit_test_tee_quote_CFLAGS = $(tee_cflags)
+tests_unit_test_tee_quote_LDADD = $(tee_test_ldadd)
+
+tee_fixtures = tests/fixtures/tee/quote.json tests/fixtures/tee/collateral.json \
+	tests/fixtures/tee/tcb_info.json tests/fixtures/tee/near_p2p_public_key.pub \
+	tests/fixtures/tee/near_account_public_key.pub \
+	tests/fixtures/tee/report_data_v1_vector.json \
+	tests/fixtures/tee/submit_participant_info_args.dstack.json \
+	tests/fixtures/tee/submit_participant_info_args.mock_valid.json
+dist_check_DATA += $(tee_fixtures)
