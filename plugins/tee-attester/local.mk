@@ -32,7 +32,8 @@ plugins_tee_attester_tee_attester_la_LIBADD = plugins/tee-attester/libteeattest.
 EXTRA_DIST += plugins/tee-attester/README.md
 
 # Unit tests of the parts, against the real fixtures (tests/fixtures/tee/).
-tee_unit_tests = tests/unit/test_tee_report_data tests/unit/test_tee_quote
+tee_unit_tests = tests/unit/test_tee_report_data tests/unit/test_tee_quote \
+	tests/unit/test_tee_dstack tests/unit/test_tee_collateral
 check_PROGRAMS += $(tee_unit_tests)
 TESTS += $(tee_unit_tests)
 tee_test_cppflags = $(tee_cppflags) -I$(top_srcdir)/plugins/tee-attester
@@ -45,6 +46,14 @@ tests_unit_test_tee_quote_SOURCES = tests/unit/test_tee_quote.c tests/unit/test_
 tests_unit_test_tee_quote_CPPFLAGS = $(tee_test_cppflags)
 tests_unit_test_tee_quote_CFLAGS = $(tee_cflags)
 tests_unit_test_tee_quote_LDADD = $(tee_test_ldadd)
+tests_unit_test_tee_dstack_SOURCES = tests/unit/test_tee_dstack.c tests/unit/test_tee_util.h
+tests_unit_test_tee_dstack_CPPFLAGS = $(tee_test_cppflags)
+tests_unit_test_tee_dstack_CFLAGS = $(tee_cflags)
+tests_unit_test_tee_dstack_LDADD = $(tee_test_ldadd)
+tests_unit_test_tee_collateral_SOURCES = tests/unit/test_tee_collateral.c tests/unit/test_tee_util.h
+tests_unit_test_tee_collateral_CPPFLAGS = $(tee_test_cppflags)
+tests_unit_test_tee_collateral_CFLAGS = $(tee_cflags)
+tests_unit_test_tee_collateral_LDADD = $(tee_test_ldadd)
 
 tee_fixtures = tests/fixtures/tee/quote.json tests/fixtures/tee/collateral.json \
 	tests/fixtures/tee/tcb_info.json tests/fixtures/tee/near_p2p_public_key.pub \
