@@ -33,7 +33,7 @@ EXTRA_DIST += plugins/tee-attester/README.md
 
 # Unit tests of the parts, against the real fixtures (tests/fixtures/tee/).
 tee_unit_tests = tests/unit/test_tee_report_data tests/unit/test_tee_quote \
-	tests/unit/test_tee_dstack tests/unit/test_tee_collateral
+	tests/unit/test_tee_dstack tests/unit/test_tee_collateral tests/unit/test_tee_args
 check_PROGRAMS += $(tee_unit_tests)
 TESTS += $(tee_unit_tests)
 tee_test_cppflags = $(tee_cppflags) -I$(top_srcdir)/plugins/tee-attester
@@ -54,6 +54,10 @@ tests_unit_test_tee_collateral_SOURCES = tests/unit/test_tee_collateral.c tests/
 tests_unit_test_tee_collateral_CPPFLAGS = $(tee_test_cppflags)
 tests_unit_test_tee_collateral_CFLAGS = $(tee_cflags)
 tests_unit_test_tee_collateral_LDADD = $(tee_test_ldadd)
+tests_unit_test_tee_args_SOURCES = tests/unit/test_tee_args.c tests/unit/test_tee_util.h
+tests_unit_test_tee_args_CPPFLAGS = $(tee_test_cppflags)
+tests_unit_test_tee_args_CFLAGS = $(tee_cflags)
+tests_unit_test_tee_args_LDADD = $(tee_test_ldadd)
 
 tee_fixtures = tests/fixtures/tee/quote.json tests/fixtures/tee/collateral.json \
 	tests/fixtures/tee/tcb_info.json tests/fixtures/tee/near_p2p_public_key.pub \
