@@ -1,1 +1,49 @@
-# plugins/backup-migration: built by its own fragment.
+# plugins/backup-migration: encrypted keyshare backups and node migrations.
+plugin_LTLIBRARIES += plugins/backup-migration/backup-migration.la
+plugins_backup_migration_backup_migration_la_SOURCES = \
+	plugins/backup-migration/backup_migration.c plugins/backup-migration/backup_config.h \
+	plugins/backup-migration/backup_store.c plugins/backup-migration/backup_store.h \
+	plugins/backup-migration/contract.c plugins/backup-migration/contract.h \
+	plugins/backup-migration/edkey.c plugins/backup-migration/edkey.h \
+	plugins/backup-migration/mtls.c plugins/backup-migration/mtls.h
+plugins_backup_migration_backup_migration_la_CPPFLAGS = -I$(top_srcdir)/include -D_GNU_SOURCE
+plugins_backup_migration_backup_migration_la_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) \
+	$(CJSON_CFLAGS) $(SSL_CFLAGS) $(CRYPTO_CFLAGS)
+plugins_backup_migration_backup_migration_la_LDFLAGS = $(plugin_link_flags)
+plugins_backup_migration_backup_migration_la_LIBADD = $(SODIUM_LIBS) $(CJSON_LIBS) \
+	$(SSL_LIBS) $(CRYPTO_LIBS) $(PTHREAD_LIBS)
+
+# Tests (TAP): the file format, the certificate, and the plugin's logic with a
+# scripted event source and fake MPC nodes; the fake node itself.
+backup_test_cppflags = -I$(top_srcdir)/include -I$(top_srcdir)/plugins/backup-migration \
+	-I$(top_srcdir)/core -I$(top_builddir) -D_GNU_SOURCE
+backup_test_cflags = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(CJSON_CFLAGS) $(SSL_CFLAGS) $(CRYPTO_CFLAGS)
+backup_test_libs = $(SODIUM_LIBS) $(CJSON_LIBS) $(SSL_LIBS) $(CRYPTO_LIBS) $(PTHREAD_LIBS)
+
+check_PROGRAMS += tests/unit/test_backup_store tests/unit/test_backup_wire \
+	tests/fakes/mpcnode_fake
+TESTS += tests/unit/test_backup_store tests/unit/test_backup_wire
+tests_unit_test_backup_store_SOURCES = tests/unit/test_backup_store.c \
+	plugins/backup-migration/backup_store.c
+tests_unit_test_backup_store_CPPFLAGS = $(backup_test_cppflags)
+tests_unit_test_backup_store_CFLAGS = $(backup_test_cflags)
+tests_unit_test_backup_store_LDADD = $(backup_test_libs)
+
+tests_unit_test_backup_wire_SOURCES = tests/unit/test_backup_wire.c \
+	plugins/backup-migration/contract.c plugins/backup-migration/edkey.c \
+	plugins/backup-migration/mtls.c
+tests_unit_test_backup_wire_CPPFLAGS = $(backup_test_cppflags)
+tests_unit_test_backup_wire_CFLAGS = $(backup_test_cflags)
+tests_unit_test_backup_wire_LDADD = $(backup_test_libs)
+
+tests_fakes_mpcnode_fake_SOURCES = tests/fakes/mpcnode_fake.c
+tests_fakes_mpcnode_fake_CPPFLAGS = $(backup_test_cppflags)
+tests_fakes_mpcnode_fake_CFLAGS = $(backup_test_cflags)
+tests_fakes_mpcnode_fake_LDADD = core/near/libnear.la $(backup_test_libs)
+
+dist_check_DATA += tests/fixtures/backup/keyshare_encryption_vectors.json \
+	tests/fixtures/backup/mpc_tls_example_peer_cert.der \
+	tests/fixtures/backup/mpc_tls_example_peer_key.txt \
+	tests/fixtures/backup/migration_info_result_example.json \
+	tests/fixtures/backup/get_keyshares_request_body.json \
+	tests/fixtures/backup/contract_state.json tests/fixtures/backup/state_resharing.json
