@@ -274,7 +274,7 @@ void rpc_parse_response(int http_status, int transport_error,
 		out->cls = RPC_ERR_MALFORMED;
 		if (!body_len)
 			snprintf(detail, sizeof(detail), "empty body");
-		else if (json_cut_short(body, body_len))
+		else if (end && (size_t)(end - body) + 1 >= body_len && json_cut_short(body, body_len))
 			snprintf(detail, sizeof(detail), "body ends early (truncated at %zu bytes)",
 				 body_len);
 		else

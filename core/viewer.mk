@@ -23,3 +23,14 @@ TESTS += tests/unit/test_viewer
 tests_unit_test_viewer_SOURCES = tests/unit/test_viewer.c
 tests_unit_test_viewer_CFLAGS = $(viewer_test_cflags)
 tests_unit_test_viewer_LDADD = $(viewer_test_ldadd)
+
+# Integration: the client, the viewer and plugins against nearsim.
+check_LTLIBRARIES += tests/plugins/state_counter.la
+tests_plugins_state_counter_la_SOURCES = tests/plugins/state_counter.c
+tests_plugins_state_counter_la_LDFLAGS = $(test_plugin_flags)
+
+check_PROGRAMS += tests/integration/viewer_nearsim
+TESTS += tests/integration/viewer_nearsim
+tests_integration_viewer_nearsim_SOURCES = tests/integration/viewer_nearsim.c
+tests_integration_viewer_nearsim_CFLAGS = $(viewer_test_cflags)
+tests_integration_viewer_nearsim_LDADD = $(viewer_test_ldadd)
