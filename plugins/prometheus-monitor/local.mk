@@ -17,3 +17,37 @@ plugins_prometheus_monitor_prometheus_monitor_la_CPPFLAGS = $(prom_cppflags)
 plugins_prometheus_monitor_prometheus_monitor_la_CFLAGS = $(AM_CFLAGS) $(MHD_CFLAGS) $(CJSON_CFLAGS)
 plugins_prometheus_monitor_prometheus_monitor_la_LDFLAGS = $(plugin_link_flags)
 plugins_prometheus_monitor_prometheus_monitor_la_LIBADD = $(MHD_LIBS) $(CJSON_LIBS) -lm
+
+# Unit tests compile the plugin's modules directly; those that need a metrics
+# registry use the core's (tests/unit/test_prom_api.h) through a stub host table.
+prom_test_cppflags = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/prometheus-monitor
+check_PROGRAMS += tests/unit/test_prom_expo tests/unit/test_prom_contract \
+	tests/unit/test_prom_traffic tests/unit/test_prom_health
+TESTS += tests/unit/test_prom_expo tests/unit/test_prom_contract \
+	tests/unit/test_prom_traffic tests/unit/test_prom_health
+tests_unit_test_prom_expo_SOURCES = tests/unit/test_prom_expo.c \
+	plugins/prometheus-monitor/expo.c plugins/prometheus-monitor/pbuf.c
+tests_unit_test_prom_expo_CPPFLAGS = $(prom_test_cppflags)
+tests_unit_test_prom_expo_LDADD = -lm
+tests_unit_test_prom_contract_SOURCES = tests/unit/test_prom_contract.c plugins/prometheus-monitor/contract.c
+tests_unit_test_prom_contract_CPPFLAGS = $(prom_test_cppflags)
+tests_unit_test_prom_contract_CFLAGS = $(AM_CFLAGS) $(CJSON_CFLAGS)
+tests_unit_test_prom_contract_LDADD = $(CJSON_LIBS) -lm
+tests_unit_test_prom_traffic_SOURCES = tests/unit/test_prom_traffic.c tests/unit/test_prom_api.h \
+	plugins/prometheus-monitor/traffic.c
+tests_unit_test_prom_traffic_CPPFLAGS = $(prom_test_cppflags)
+tests_unit_test_prom_traffic_LDADD = core/libmpci.la $(LIBEV_LIBS) $(CURL_LIBS) $(PTHREAD_LIBS)
+tests_unit_test_prom_health_SOURCES = tests/unit/test_prom_health.c plugins/prometheus-monitor/health.c
+tests_unit_test_prom_health_CPPFLAGS = $(prom_test_cppflags)
+dist_check_DATA += tests/fixtures/prom/state_running_current_format.json \
+	tests/fixtures/prom/mainnet_state_running_epoch4.json \
+	tests/fixtures/prom/state_resharing.json tests/fixtures/prom/state_initializing.json \
+	tests/fixtures/prom/state_not_initialized.json tests/fixtures/prom/call_and_view_examples.json
+
+# The plugin itself, loaded by the real host and driven by a scripted source.
+check_PROGRAMS += tests/unit/test_prom_plugin
+TESTS += tests/unit/test_prom_plugin
+tests_unit_test_prom_plugin_SOURCES = tests/unit/test_prom_plugin.c
+tests_unit_test_prom_plugin_CFLAGS = $(AM_CFLAGS) $(LIBEV_CFLAGS) $(CURL_CFLAGS) $(CJSON_CFLAGS) $(INIH_CFLAGS)
+tests_unit_test_prom_plugin_LDADD = core/libmpci.la $(LIBEV_LIBS) $(CURL_LIBS) $(CJSON_LIBS) $(PTHREAD_LIBS)
+EXTRA_tests_unit_test_prom_plugin_DEPENDENCIES = plugins/prometheus-monitor/prometheus-monitor.la

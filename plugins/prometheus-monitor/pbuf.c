@@ -9,7 +9,8 @@
 void pbuf_init(struct pbuf *b, size_t hint)
 {
 	memset(b, 0, sizeof(*b));
-	pbuf_reserve(b, hint ? hint : 256);
+	if (pbuf_reserve(b, hint ? hint : 256) == 0)
+		b->p[0] = 0;
 }
 
 void pbuf_free(struct pbuf *b)
@@ -92,6 +93,7 @@ char *pbuf_take(struct pbuf *b, size_t *len)
 		return NULL;
 	}
 	char *p = b->p;
+	p[b->len] = 0;
 	*len = b->len;
 	memset(b, 0, sizeof(*b));
 	return p;
