@@ -1,7 +1,10 @@
 # The block stream: block documents, MPC events, the fork tracker, the cursor, the
 # neardata and RPC sources, ordering and failover, and `mpc-indexer blocks`.
 core_blocks_sources = core/json_scan.c core/json_scan.h core/blockdoc.c core/blockdoc.h \
-	core/mpc_events.c core/mpc_events.h core/tracker.c core/tracker.h
+	core/mpc_events.c core/mpc_events.h core/tracker.c core/tracker.h \
+	core/cursor.c core/cursor.h core/block_source.h core/source_neardata.c \
+	core/source_neardata.h core/source_rpc.c core/source_rpc.h core/blockstream.c \
+	core/blockstream.h core/cmd_blocks.c
 
 blocks_test_cflags = $(AM_CFLAGS) $(LIBEV_CFLAGS) $(CURL_CFLAGS) $(CJSON_CFLAGS) $(INIH_CFLAGS)
 blocks_test_ldadd = core/libmpci.la $(LIBEV_LIBS) $(CURL_LIBS) $(CJSON_LIBS) $(PTHREAD_LIBS)

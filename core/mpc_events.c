@@ -109,6 +109,16 @@ void mpc_matcher_remove(struct mpc_matcher *m, size_t sub)
 	m->n = k;
 }
 
+int mpc_matcher_watches(const struct mpc_matcher *m, const char *account)
+{
+	if (m->contract && !strcmp(m->contract, account))
+		return 1;
+	for (size_t i = 0; i < m->n; i++)
+		if (!strcmp(m->f[i].account, account))
+			return 1;
+	return 0;
+}
+
 void mpc_matcher_free(struct mpc_matcher *m)
 {
 	if (!m)

@@ -56,6 +56,8 @@ const char *mpc_matcher_contract(const struct mpc_matcher *m);
 int mpc_matcher_add(struct mpc_matcher *m, size_t sub, const struct mpci_filter *f, size_t n,
 		    char *err, size_t errsz);
 void mpc_matcher_remove(struct mpc_matcher *m, size_t sub);
+/* 1 when receipts to `account` can matter (the contract or a filter's account). */
+int mpc_matcher_watches(const struct mpc_matcher *m, const char *account);
 
 /* Events of one parsed document; NULL only when memory ran out. Requests whose args do
  * not parse are dropped with a warning in the log (as the node does). */

@@ -50,6 +50,15 @@ const struct cfg_key settings_view_keys[] = {
 };
 
 const struct cfg_key settings_blocks_keys[] = {
+	{ "start", CFG_STR, "cursor", "where a stream without a cursor begins: cursor (else the head), head, or a block height" },
+	{ "fetch_ahead", CFG_UINT, "32", "heights fetched concurrently while catching up (1..1024)" },
+	{ "fallback_after", CFG_UINT, "5", "consecutive failures of block_urls before the RPC-only fallback takes over" },
+	{ "fallback_probe", CFG_DURATION, "10s", "how often the fallback checks whether block_urls answer again" },
+	{ "cursor_interval", CFG_DURATION, "1s", "how often the position is saved (also at stop); a crash replays at most this much" },
+	{ "head_interval", CFG_DURATION, "1s", "how often the chain head is asked for" },
+	{ "retry_max", CFG_DURATION, "5s", "longest wait between retries of a failed height" },
+	{ "max_block_size", CFG_SIZE, "32M", "refuse block documents larger than this" },
+	{ "tracker_window", CFG_UINT, "200", "optimistic mode: recent blocks the fork tracker keeps" },
 	{ NULL, 0, NULL, NULL },
 };
 

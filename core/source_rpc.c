@@ -1,0 +1,542 @@
+/* RPC-only block source: see source_rpc.h. One fetch = `block`, then `chunk` for each new
+ * chunk (transactions to watched accounts are remembered), then EXPERIMENTAL_tx_status for
+ * every remembered transaction; outcomes whose block_hash is this block become the block's
+ * receipt outcomes and go through the same matcher as neardata documents. */
+#include "source_rpc.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "rpc.h"
+
+#define MAX_TRACKED 20000
+#define TRACK_BLOCKS 320	/* a yield resolves within 200 blocks; some slack */
+#define SCAN_BACK 4		/* on a jump, earlier blocks whose receipts may still run */
+
+struct rtx {
+	char hash[64];
+	char signer[72];
+	uint64_t seen_at;
+};
+
+struct rpcsrc {
+	struct ev_loop *loop;
+	struct rpc *rpc;
+	const struct mpc_matcher *matcher;
+	int optimistic;
+	struct rtx *tx;
+	size_t n_tx, cap_tx;
+	uint64_t last_head;
+	uint64_t last_height;	/* the last height fetched; a jump triggers a scan back */
+};
+
+struct rreq;
+
+/* One RPC call of a fetch; c is NULL once its callback has run. */
+struct rcall {
+	struct rreq *r;
+	struct rpc_call *c;
+	void (*fn)(const struct rpc_result *res, struct rreq *r);
+};
+
+struct rreq {
+	struct rpcsrc *s;
+	uint64_t height;
+	bsrc_done_fn cb;
+	void *ud;
+	struct rcall **calls;
+	size_t n_calls, cap_calls;
+	int pending;
+	int failed;
+	const char *err_class;
+	char error[600];
+	char endpoint[128];
+	struct blockdoc doc;
+	int have_header;
+	char **strs;		/* strings the outcomes point into */
+	size_t n_strs, cap_strs;
+};
+
+static void track(struct rpcsrc *s, const char *hash, const char *signer, uint64_t at)
+{
+	for (size_t i = 0; i < s->n_tx; i++)
+		if (!strcmp(s->tx[i].hash, hash))
+			return;
+	if (s->n_tx == MAX_TRACKED || strlen(hash) >= sizeof(s->tx[0].hash) ||
+	    strlen(signer) >= sizeof(s->tx[0].signer))
+		return;
+	if (s->n_tx == s->cap_tx) {
+		size_t cap = s->cap_tx ? s->cap_tx * 2 : 64;
+		struct rtx *n = realloc(s->tx, cap * sizeof(*n));
+		if (!n)
+			return;
+		s->tx = n;
+		s->cap_tx = cap;
+	}
+	snprintf(s->tx[s->n_tx].hash, sizeof(s->tx[0].hash), "%s", hash);
+	snprintf(s->tx[s->n_tx].signer, sizeof(s->tx[0].signer), "%s", signer);
+	s->tx[s->n_tx].seen_at = at;
+	s->n_tx++;
+}
+
+static void untrack(struct rpcsrc *s, const char *hash)
+{
+	for (size_t i = 0; i < s->n_tx; i++)
+		if (!strcmp(s->tx[i].hash, hash)) {
+			s->tx[i] = s->tx[--s->n_tx];
+			return;
+		}
+}
+
+static const char *keep(struct rreq *r, const char *str, size_t *len)
+{
+	char *c;
+
+	if (!str)
+		return NULL;
+	if (r->n_strs == r->cap_strs) {
+		size_t cap = r->cap_strs ? r->cap_strs * 2 : 64;
+		char **n = realloc(r->strs, cap * sizeof(*n));
+		if (!n)
+			return NULL;
+		r->strs = n;
+		r->cap_strs = cap;
+	}
+	if (!(c = strdup(str)))
+		return NULL;
+	r->strs[r->n_strs++] = c;
+	if (len)
+		*len = strlen(c);
+	return c;
+}
+
+static void set_jstr(struct rreq *r, struct jstr *j, const char *s)
+{
+	size_t n = 0;
+
+	j->p = keep(r, s, &n);
+	j->n = n;
+	j->esc = 0;
+}
+
+static void req_free(struct rreq *r)
+{
+	for (size_t i = 0; i < r->n_calls; i++) {
+		if (r->calls[i]->c)
+			rpc_cancel(r->calls[i]->c);
+		free(r->calls[i]);
+	}
+	for (size_t i = 0; i < r->n_strs; i++)
+		free(r->strs[i]);
+	free(r->strs);
+	free(r->calls);
+	blockdoc_free(&r->doc);
+	free(r);
+}
+
+static const char *str_at(const cJSON *o, const char *k)
+{
+	const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, k);
+
+	return cJSON_IsString(x) ? x->valuestring : NULL;
+}
+
+typedef void (*rcall_fn)(const struct rpc_result *res, struct rreq *r);
+static void call(struct rreq *r, const char *method, const char *params, rcall_fn cb);
+
+static void fail(struct rreq *r, const struct rpc_result *res, const char *what)
+{
+	if (r->failed)
+		return;
+	r->failed = 1;
+	r->err_class = res ? rpc_class_name(res->cls) : "invalid";
+	snprintf(r->endpoint, sizeof(r->endpoint), "%s", res && res->endpoint ? res->endpoint : "rpc");
+	snprintf(r->error, sizeof(r->error), "block %llu from %.100s: %.200s%s%.200s",
+		 (unsigned long long)r->height, r->endpoint, what, res ? ": " : "",
+		 res ? res->message : "");
+}
+
+static void finish(struct rreq *r)
+{
+	struct bsrc_result out = { .endpoint = r->endpoint[0] ? r->endpoint : "rpc" };
+
+	if (r->failed) {
+		out.status = BSRC_ERROR;
+		out.err_class = r->err_class;
+		out.error = r->error;
+	} else if (!(out.block = mpc_events_extract(r->s->matcher, &r->doc))) {
+		out.status = BSRC_ERROR;
+		out.err_class = "invalid";
+		out.error = "out of memory";
+	} else {
+		out.status = BSRC_BLOCK;
+	}
+	r->cb(r->ud, &out);
+	mpc_block_free(out.block);
+	req_free(r);
+}
+
+/* One remembered transaction's status: its outcomes in this block become ours. */
+static void status_done(const struct rpc_result *res, struct rreq *r)
+{
+	const cJSON *outs, *rcpts, *o, *fes;
+
+	r->pending--;
+	if (!res->ok) {
+		if (res->cause_name && !strcmp(res->cause_name, "UNKNOWN_TRANSACTION"))
+			goto done;
+		fail(r, res, "transaction status");
+		goto done;
+	}
+	outs = cJSON_GetObjectItemCaseSensitive(res->result, "receipts_outcome");
+	rcpts = cJSON_GetObjectItemCaseSensitive(res->result, "receipts");
+	cJSON_ArrayForEach(o, outs) {
+		const cJSON *oc = cJSON_GetObjectItemCaseSensitive(o, "outcome"), *rc, *st, *act;
+		const char *bh = str_at(o, "block_hash"), *id = str_at(o, "id");
+		if (!bh || !id || !cJSON_IsObject(oc) || strcmp(bh, r->doc.hash) != 0)
+			continue;
+		const cJSON *found = NULL;
+		cJSON_ArrayForEach(rc, rcpts)
+			if (str_at(rc, "receipt_id") && !strcmp(str_at(rc, "receipt_id"), id))
+				found = rc;
+		if (!found)
+			continue;	/* no receipt body (a refund, or an old node): nothing to match */
+		struct bd_outcome *b = blockdoc_add_outcome(&r->doc);
+		if (!b) {
+			fail(r, NULL, "out of memory");
+			break;
+		}
+		set_jstr(r, &b->receipt_id, id);
+		set_jstr(r, &b->predecessor, str_at(found, "predecessor_id"));
+		set_jstr(r, &b->receiver, str_at(found, "receiver_id"));
+		set_jstr(r, &b->executor, str_at(oc, "executor_id"));
+		set_jstr(r, &b->tx_hash, str_at(cJSON_GetObjectItemCaseSensitive(res->result, "transaction"), "hash"));
+		st = cJSON_GetObjectItemCaseSensitive(oc, "status");
+		char *sj = st ? cJSON_PrintUnformatted(st) : NULL, *lj;
+		set_jstr(r, &b->status_json, sj ? sj : "\"Unknown\"");
+		free(sj);
+		if (cJSON_IsObject(st) && str_at(st, "SuccessReceiptId")) {
+			b->status = BD_ST_RECEIPT;
+			set_jstr(r, &b->next_receipt_id, str_at(st, "SuccessReceiptId"));
+		} else if (cJSON_IsObject(st) && cJSON_GetObjectItemCaseSensitive(st, "SuccessValue")) {
+			b->status = BD_ST_VALUE;
+		} else if (cJSON_IsObject(st) && cJSON_GetObjectItemCaseSensitive(st, "Failure")) {
+			b->status = BD_ST_FAILURE;
+		}
+		lj = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(oc, "logs"));
+		set_jstr(r, &b->logs, lj ? lj : "[]");
+		free(lj);
+		const cJSON *action = cJSON_GetObjectItemCaseSensitive(
+			cJSON_GetObjectItemCaseSensitive(found, "receipt"), "Action");
+		set_jstr(r, &b->signer, str_at(action, "signer_id"));
+		const cJSON *acts = cJSON_GetObjectItemCaseSensitive(action, "actions");
+		b->n_actions = (uint32_t)cJSON_GetArraySize(acts);
+		act = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(acts, 0), "FunctionCall");
+		if (b->n_actions == 1 && cJSON_IsObject(act) && str_at(act, "method_name")) {
+			b->single_fc = 1;
+			set_jstr(r, &b->method, str_at(act, "method_name"));
+			set_jstr(r, &b->args, str_at(act, "args") ? str_at(act, "args") : "");
+		}
+		if (!b->receipt_id.p || !b->receiver.p || !b->executor.p || !b->predecessor.p)
+			r->doc.n_outs--;	/* incomplete: drop it */
+	}
+	fes = cJSON_GetObjectItemCaseSensitive(res->result, "final_execution_status");
+	if (cJSON_IsString(fes) && (!strcmp(fes->valuestring, "EXECUTED") || !strcmp(fes->valuestring, "FINAL"))) {
+		const char *th = str_at(cJSON_GetObjectItemCaseSensitive(res->result, "transaction"), "hash");
+		if (th)
+			untrack(r->s, th);
+	}
+done:
+	if (!r->pending)
+		finish(r);
+}
+
+static void query_statuses(struct rreq *r)
+{
+	struct rpcsrc *s = r->s;
+	char params[300];
+
+	for (size_t i = 0; i < s->n_tx;) {
+		if (s->tx[i].seen_at + TRACK_BLOCKS < r->height) {
+			s->tx[i] = s->tx[--s->n_tx];
+			continue;
+		}
+		snprintf(params, sizeof(params),
+			 "{\"tx_hash\":\"%s\",\"sender_account_id\":\"%s\",\"wait_until\":\"NONE\"}",
+			 s->tx[i].hash, s->tx[i].signer);
+		call(r, "EXPERIMENTAL_tx_status", params, status_done);
+		i++;
+	}
+	if (!r->pending)
+		finish(r);
+}
+
+/* Transactions of a chunk that call a watched account are remembered. */
+static void chunk_done(const struct rpc_result *res, struct rreq *r)
+{
+	const cJSON *t, *a;
+
+	r->pending--;
+	if (!res->ok) {
+		fail(r, res, "chunk");
+	} else {
+		cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(res->result, "transactions")) {
+			const char *recv = str_at(t, "receiver_id"), *h = str_at(t, "hash"),
+				   *signer = str_at(t, "signer_id");
+			int fc = 0;
+			if (!recv || !h || !signer || !mpc_matcher_watches(r->s->matcher, recv))
+				continue;
+			cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(t, "actions"))
+				fc |= cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(a, "FunctionCall"));
+			if (fc)
+				track(r->s, h, signer, r->height);
+		}
+	}
+	if (r->pending)
+		return;
+	if (r->failed || !r->have_header)
+		finish(r);
+	else
+		query_statuses(r);
+}
+
+static void chunks_of(struct rreq *r, const cJSON *block, uint64_t height)
+{
+	const cJSON *c;
+	char params[200];
+
+	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(block, "chunks")) {
+		const cJSON *hi = cJSON_GetObjectItemCaseSensitive(c, "height_included");
+		const char *ch = str_at(c, "chunk_hash");
+		if (!ch || !cJSON_IsNumber(hi) || hi->valuedouble != (double)height)
+			continue;
+		snprintf(params, sizeof(params), "{\"chunk_id\":\"%s\"}", ch);
+		call(r, "chunk", params, chunk_done);
+	}
+}
+
+/* An earlier block, scanned only for transactions whose receipts may still execute. */
+static void back_done(const struct rpc_result *res, struct rreq *r)
+{
+	const cJSON *hdr;
+
+	r->pending--;
+	if (res->ok && (hdr = cJSON_GetObjectItemCaseSensitive(res->result, "header"))) {
+		const cJSON *h = cJSON_GetObjectItemCaseSensitive(hdr, "height");
+		if (cJSON_IsNumber(h))
+			chunks_of(r, res->result, (uint64_t)h->valuedouble);
+	}
+	if (!r->pending) {
+		if (r->failed)
+			finish(r);
+		else
+			query_statuses(r);
+	}
+}
+
+static void block_done(const struct rpc_result *res, struct rreq *r)
+{
+	struct rpcsrc *s = r->s;
+	char err[300];
+
+	r->pending--;
+	if (!res->ok) {
+		if (res->cause_name && !strcmp(res->cause_name, "UNKNOWN_BLOCK")) {
+			uint64_t best = rpc_best_final_height(s->rpc);
+			struct bsrc_result out = { .endpoint = res->endpoint };
+			if (best > s->last_head)
+				s->last_head = best;
+			out.status = r->height <= s->last_head ? BSRC_SKIPPED : BSRC_NOT_YET;
+			r->cb(r->ud, &out);
+			req_free(r);
+			return;
+		}
+		fail(r, res, "block");
+	} else {
+		char *txt = cJSON_PrintUnformatted(res->result);
+		if (!txt || blockdoc_parse_header(&r->doc, txt, strlen(txt), err, sizeof(err)) != BD_OK) {
+			fail(r, NULL, txt ? err : "out of memory");
+		} else if (r->doc.height != r->height) {
+			fail(r, NULL, "the answer is for another height");
+		} else {
+			r->have_header = 1;
+			snprintf(r->endpoint, sizeof(r->endpoint), "%s", res->endpoint);
+			chunks_of(r, res->result, r->height);
+		}
+		free(txt);
+	}
+	if (r->pending)
+		return;
+	if (r->failed)
+		finish(r);
+	else
+		query_statuses(r);
+}
+
+static void trampoline(const struct rpc_result *res, void *ud)
+{
+	struct rcall *k = ud;
+
+	k->c = NULL;
+	k->fn(res, k->r);
+}
+
+static void call(struct rreq *r, const char *method, const char *params, rcall_fn cb)
+{
+	struct rcall *k;
+
+	if (r->n_calls == r->cap_calls) {
+		size_t cap = r->cap_calls ? r->cap_calls * 2 : 16;
+		struct rcall **n = realloc(r->calls, cap * sizeof(*n));
+		if (!n) {
+			fail(r, NULL, "out of memory");
+			return;
+		}
+		r->calls = n;
+		r->cap_calls = cap;
+	}
+	if (!(k = calloc(1, sizeof(*k)))) {
+		fail(r, NULL, "out of memory");
+		return;
+	}
+	k->r = r;
+	k->fn = cb;
+	r->calls[r->n_calls++] = k;
+	if (!(k->c = rpc_call(r->s->rpc, method, params, NULL, trampoline, k))) {
+		fail(r, NULL, "cannot start an RPC call");
+		return;
+	}
+	r->pending++;
+}
+
+static void *rs_fetch(void *src, uint64_t height, int optimistic, int wait, bsrc_done_fn cb, void *ud)
+{
+	struct rpcsrc *s = src;
+	struct rreq *r = calloc(1, sizeof(*r));
+	char params[200];
+
+	(void)optimistic;
+	(void)wait;
+	if (!r)
+		return NULL;
+	r->s = s;
+	r->height = height;
+	r->cb = cb;
+	r->ud = ud;
+	snprintf(params, sizeof(params), "{\"block_id\":%llu}", (unsigned long long)height);
+	call(r, "block", params, block_done);
+	if (s->last_height + 1 != height && height > 1)
+		for (uint64_t b = height > SCAN_BACK ? height - SCAN_BACK : 1; b < height; b++) {
+			snprintf(params, sizeof(params), "{\"block_id\":%llu}", (unsigned long long)b);
+			call(r, "block", params, back_done);
+		}
+	s->last_height = height;
+	if (!r->pending) {
+		req_free(r);
+		return NULL;
+	}
+	return r;
+}
+
+/* A finished call is not in the multi any more; only the pending ones are cancelled. */
+static void rs_cancel(void *src, void *req)
+{
+	(void)src;
+	if (req)
+		req_free(req);
+}
+
+struct rhead {
+	struct rpcsrc *s;
+	struct rpc_call *c;
+	bsrc_head_fn cb;
+	void *ud;
+};
+
+static void head_done(const struct rpc_block_ref *b, void *ud)
+{
+	struct rhead *h = ud;
+
+	if (b->ok && b->height > h->s->last_head)
+		h->s->last_head = b->height;
+	h->cb(h->ud, b->ok, b->height, b->ok ? NULL : b->rpc->message);
+	free(h);
+}
+
+static void *rs_head(void *src, int optimistic, bsrc_head_fn cb, void *ud)
+{
+	struct rpcsrc *s = src;
+	struct rhead *h = calloc(1, sizeof(*h));
+
+	(void)optimistic;
+	if (!h)
+		return NULL;
+	h->s = s;
+	h->cb = cb;
+	h->ud = ud;
+	if (!(h->c = rpc_final_block(s->rpc, NULL, head_done, h))) {
+		free(h);
+		return NULL;
+	}
+	return h;
+}
+
+static void rs_cancel_head(void *src, void *req)
+{
+	struct rhead *h = req;
+
+	(void)src;
+	if (!h)
+		return;
+	rpc_cancel(h->c);
+	free(h);
+}
+
+static void rs_observe(void *src, const struct mpc_block *b)
+{
+	struct rpcsrc *s = src;
+
+	for (size_t i = 0; i < b->n_requests; i++)
+		if (b->request_tx[i] && b->request_signer[i])
+			track(s, b->request_tx[i], b->request_signer[i], b->height);
+}
+
+static void rs_free(void *src)
+{
+	struct rpcsrc *s = src;
+
+	if (!s)
+		return;
+	free(s->tx);
+	free(s);
+}
+
+void *rpcsrc_new(struct ev_loop *loop, struct rpc *rpc, const struct rpcsrc_config *cfg,
+		 const struct mpc_matcher *matcher, char *err, size_t errsz)
+{
+	struct rpcsrc *s = calloc(1, sizeof(*s));
+
+	if (!s) {
+		snprintf(err, errsz, "out of memory");
+		return NULL;
+	}
+	s->loop = loop;
+	s->rpc = rpc;
+	s->matcher = matcher;
+	s->optimistic = cfg->optimistic;
+	return s;
+}
+
+const struct bsrc_ops rpcsrc_ops = {
+	.name = "rpc",
+	.fetch = rs_fetch,
+	.cancel = rs_cancel,
+	.head = rs_head,
+	.cancel_head = rs_cancel_head,
+	.free = rs_free,
+	.observe = rs_observe,
+	.sequential = 1,
+};
