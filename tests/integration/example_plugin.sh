@@ -11,6 +11,24 @@ ok "make install into a temporary prefix"
 for f in bin/mpc-indexer include/mpc-indexer/plugin.h lib/pkgconfig/mpc-indexer-plugin.pc; do
 	check "installed $f" test -e "$prefix/$f"
 done
+# DESTDIR staging, as packagers do: everything under the configured prefix.
+dest="$t/dest"
+if make -s -C "$top_builddir" install DESTDIR="$dest" > "$t/dest.log" 2>&1; then
+	ok "make install DESTDIR=..."
+	p=$(sed -n 's/^prefix = //p' "$top_builddir/Makefile")
+	sc=$(sed -n 's/^sysconfdir = //p' "$top_builddir/Makefile" | sed "s|\${prefix}|$p|")
+	for f in "$p/bin/mpc-indexer" "$p/include/mpc-indexer/plugin.h" \
+		 "$p/lib/pkgconfig/mpc-indexer-plugin.pc" "$sc/mpc-indexer/mpc-indexer.conf" \
+		 "$p/share/man/man8/mpc-indexer.8" "$p/bin/nearsim"; do
+		check "DESTDIR has $f" test -e "$dest$f"
+	done
+	n=$(ls "$dest$p/lib/mpc-indexer/plugins/"*.so 2> /dev/null | wc -l)
+	expect=$(find "$top_builddir/plugins" -path '*/.libs/*.so' | wc -l)
+	[ "$n" -eq "$expect" ] && ok "DESTDIR has the $n built plugin(s) in lib/mpc-indexer/plugins" || not_ok "plugins: $n of $expect"
+else
+	not_ok "make install DESTDIR=..."; tail -20 "$t/dest.log" | sed 's/^/#   /'
+fi
+
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
 check "pkg-config knows mpc-indexer-plugin" pkg-config --exists mpc-indexer-plugin
 case "$(pkg-config --cflags mpc-indexer-plugin)" in
