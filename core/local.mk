@@ -18,6 +18,7 @@ core_libmpci_la_LIBADD = core/near/libnear.la $(LIBEV_LIBS) $(CURL_LIBS) $(CJSON
 	$(SODIUM_LIBS) $(INIH_LIBS) $(DL_LIBS) $(PTHREAD_LIBS)
 
 bin_PROGRAMS += mpc-indexer
-mpc_indexer_SOURCES = core/main.c
+mpc_indexer_SOURCES = core/main.c core/cmd_backup.c \
+	plugins/backup-migration/backup_store.c plugins/backup-migration/backup_store.h
 mpc_indexer_CFLAGS = $(core_libmpci_la_CFLAGS)
 mpc_indexer_LDADD = core/libmpci.la
