@@ -187,7 +187,7 @@ static void fetch_failed(struct bm *b, const char *cause, const char *fmt, ...)
 	b->fetch_next = b->api->now(b->self) + wait;
 	count_failure(b, "backup", cause);
 	b->api->log(b->self, MPCI_LOG_ERROR,
-		    "backup of epoch %" PRIu64 " failed (%s): %s; the stored backup is untouched; retrying in %.0f s",
+		    "backup of epoch %" PRIu64 " failed (%s): %s; the stored backup is untouched; retrying in %.3g s",
 		    b->call_keyset.epoch_id, cause, msg, wait);
 }
 
@@ -314,7 +314,7 @@ static void push_failed(struct bm *b, const char *cause, const char *fmt, ...)
 	const char *v[] = { "failed", NULL };
 	b->api->metric_add(b->m_pushes, v, 1);
 	b->api->log(b->self, MPCI_LOG_ERROR,
-		    "pushing the keyshares to migration destination %s failed (%s): %s; retrying in %.0f s",
+		    "pushing the keyshares to migration destination %s failed (%s): %s; retrying in %.3g s",
 		    edkey_format_public(b->mig.destination_tls_key, key), cause, msg, wait);
 }
 
@@ -340,7 +340,7 @@ static void on_pushed(const struct mtls_response *r, void *ud)
 			b->api->metric_add(b->m_served, NULL, 1);
 			b->api->log(b->self, MPCI_LOG_INFO,
 				    "delivered the keyshares of epoch %" PRIu64 " to migration destination %s; "
-				    "pushing again every %.0f s until it concludes",
+				    "pushing again every %.3g s until it concludes",
 				    b->stored.epoch_id,
 				    edkey_format_public(b->mig.destination_tls_key, key), b->repush);
 		}
@@ -404,7 +404,7 @@ static void on_registered(const struct mpci_tx_result *r, void *ud)
 	b->reg_next = b->api->now(b->self) + wait;
 	count_failure(b, "register", "transaction");
 	b->api->log(b->self, MPCI_LOG_ERROR,
-		    "register_backup_service failed (%s): %s; retrying in %.0f s",
+		    "register_backup_service failed (%s): %s; retrying in %.3g s",
 		    r->status == MPCI_TX_FAILED ? "failed on chain" :
 		    r->status == MPCI_TX_REJECTED ? "rejected" : "no outcome",
 		    r->error ? r->error : "no reason given", wait);

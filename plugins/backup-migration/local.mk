@@ -21,8 +21,8 @@ backup_test_cflags = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(CJSON_CFLAGS) $(SSL_CFLAGS)
 backup_test_libs = $(SODIUM_LIBS) $(CJSON_LIBS) $(SSL_LIBS) $(CRYPTO_LIBS) $(PTHREAD_LIBS)
 
 check_PROGRAMS += tests/unit/test_backup_store tests/unit/test_backup_wire \
-	tests/fakes/mpcnode_fake
-TESTS += tests/unit/test_backup_store tests/unit/test_backup_wire
+	tests/unit/test_backup_plugin tests/fakes/mpcnode_fake
+TESTS += tests/unit/test_backup_store tests/unit/test_backup_wire tests/unit/test_backup_plugin
 tests_unit_test_backup_store_SOURCES = tests/unit/test_backup_store.c \
 	plugins/backup-migration/backup_store.c
 tests_unit_test_backup_store_CPPFLAGS = $(backup_test_cppflags)
@@ -35,6 +35,14 @@ tests_unit_test_backup_wire_SOURCES = tests/unit/test_backup_wire.c \
 tests_unit_test_backup_wire_CPPFLAGS = $(backup_test_cppflags)
 tests_unit_test_backup_wire_CFLAGS = $(backup_test_cflags)
 tests_unit_test_backup_wire_LDADD = $(backup_test_libs)
+
+# the plugin in the real host, with a scripted source and fake nodes
+tests_unit_test_backup_plugin_SOURCES = tests/unit/test_backup_plugin.c \
+	plugins/backup-migration/backup_store.c plugins/backup-migration/edkey.c
+tests_unit_test_backup_plugin_CPPFLAGS = $(backup_test_cppflags)
+tests_unit_test_backup_plugin_CFLAGS = $(backup_test_cflags) $(LIBEV_CFLAGS) $(CURL_CFLAGS) \
+	$(INIH_CFLAGS)
+tests_unit_test_backup_plugin_LDADD = core/libmpci.la $(LIBEV_LIBS) $(CURL_LIBS) $(backup_test_libs)
 
 tests_fakes_mpcnode_fake_SOURCES = tests/fakes/mpcnode_fake.c
 tests_fakes_mpcnode_fake_CPPFLAGS = $(backup_test_cppflags)
