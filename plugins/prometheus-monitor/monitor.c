@@ -48,10 +48,19 @@ struct mon {
 	uint64_t blocks, processed;
 	size_t last_size;
 	char listen[200];
-	/* pipeline */
-	mpci_metric *m_blocks, *m_orphaned, *m_processed, *m_block_time, *m_head,
-		*m_final, *m_lag_blocks, *m_lag_seconds, *m_following, *m_healthy,
-		*m_build, *m_scrape, *m_conns;
+	/* pipeline: the block stream's families, kept here only when the host
+	 * does not (NULL when it does) */
+	mpci_metric *m_processed_total, *m_final_total, *m_orphaned, *m_processed,
+		*m_head, *m_final, *m_lag_blocks, *m_lag_seconds;
+	/* the monitor's own */
+	mpci_metric *m_following, *m_healthy, *m_build, *m_scrape, *m_conns;
+};
+
+/* Names of the families in the registry before the monitor registers its own. */
+struct names {
+	char **v;
+	size_t n, cap;
+	int oom;
 };
 
 static double mono(void)
@@ -75,25 +84,23 @@ static void on_view(const struct mpci_view_result *r, void *ud)
 	cmetrics_view(vs->m->cm, r);
 }
 
-static const char *block_status(int s)
+static void gadd(struct mon *m, mpci_metric *c, double v)
 {
-	return s == MPCI_BLOCK_FINAL ? "final" : s == MPCI_BLOCK_CANONICAL ? "canonical" :
-	       s == MPCI_BLOCK_FORK ? "fork" : "other";
+	if (c)
+		m->api->metric_add(c, NULL, v);
 }
 
 static void on_block(const struct mpci_block *b, void *ud)
 {
 	struct mon *m = ud;
-	const char *l[] = { block_status(b->status), NULL };
-	if (m->m_blocks)
-		m->api->metric_add(m->m_blocks, l, 1);
 	m->blocks++;
 	m->last_block_at = m->api->now(m->self);
+	gadd(m, m->m_processed_total, 1);
+	if (b->status == MPCI_BLOCK_FINAL)
+		gadd(m, m->m_final_total, 1);
 	if (b->status != MPCI_BLOCK_FORK && b->height >= m->processed) {
 		m->processed = b->height;
 		gset(m, m->m_processed, NULL, (double)b->height);
-		if (b->timestamp_nanosec)
-			gset(m, m->m_block_time, NULL, (double)b->timestamp_nanosec / 1e9);
 	}
 	traffic_block(m->traffic, b);
 }
@@ -101,14 +108,14 @@ static void on_block(const struct mpci_block *b, void *ud)
 static void on_orphaned(uint64_t height, const char *hash, void *ud)
 {
 	struct mon *m = ud;
-	if (m->m_orphaned)
-		m->api->metric_add(m->m_orphaned, NULL, 1);
+	gadd(m, m->m_orphaned, 1);
 	traffic_orphaned(m->traffic, height, hash);
 }
 
 static void on_finalized(uint64_t height, const char *hash, void *ud)
 {
 	struct mon *m = ud;
+	gadd(m, m->m_final_total, 1);
 	traffic_finalized(m->traffic, height, hash);
 }
 
@@ -149,11 +156,11 @@ static void refresh_status(struct mon *m)
 	if (st.head_height) {
 		uint64_t done = st.processed_height > m->processed ? st.processed_height :
 				m->processed;
+		gset(m, m->m_following, NULL, st.following);
 		gset(m, m->m_head, NULL, (double)st.head_height);
 		gset(m, m->m_lag_blocks, NULL,
 		     st.head_height > done ? (double)(st.head_height - done) : 0);
 		gset(m, m->m_lag_seconds, NULL, st.lag_seconds);
-		gset(m, m->m_following, NULL, st.following);
 		if (st.final_height)
 			gset(m, m->m_final, NULL, (double)st.final_height);
 	}
@@ -246,28 +253,78 @@ static void serve(void *ud, const char *path, struct httpd_reply *out)
 
 /* ---- lifecycle ---- */
 
-static void register_pipeline(struct mon *m)
+static void name_add(const struct mpci_metric_family *f, void *ud)
 {
-	static const char *const l_status[] = { "status", NULL };
+	struct names *n = ud;
+	if (n->n == n->cap) {
+		size_t cap = n->cap ? n->cap * 2 : 64;
+		char **v = realloc(n->v, cap * sizeof(*v));
+		if (!v) {
+			n->oom = 1;
+			return;
+		}
+		n->v = v;
+		n->cap = cap;
+	}
+	if (!(n->v[n->n] = strdup(f->name)))
+		n->oom = 1;
+	else
+		n->n++;
+}
+
+static int name_known(const char *family, void *ud)
+{
+	const struct names *n = ud;
+	for (size_t i = 0; i < n->n; i++)
+		if (strcmp(n->v[i], family) == 0)
+			return 1;
+	return 0;
+}
+
+static void names_free(struct names *n)
+{
+	for (size_t i = 0; i < n->n; i++)
+		free(n->v[i]);
+	free(n->v);
+}
+
+static mpci_metric *own_counter(struct mon *m, const struct names *host, const char *name,
+				const char *help)
+{
+	return name_known(name, (void *)host) ? NULL :
+	       m->api->metric_counter(m->self, name, help, NULL);
+}
+
+static mpci_metric *own_gauge(struct mon *m, const struct names *host, const char *name,
+			      const char *help)
+{
+	return name_known(name, (void *)host) ? NULL :
+	       m->api->metric_gauge(m->self, name, help, NULL);
+}
+
+static void register_pipeline(struct mon *m, const struct names *host)
+{
 	static const char *const l_build[] = { "version", "abi", NULL };
 	const struct mpci_host_api *api = m->api;
 	mpci_plugin *s = m->self;
-	m->m_blocks = api->metric_counter(s, "mpc_indexer_processed_blocks_total",
-		"Blocks delivered to plugins, by finality status (final, canonical, fork).", l_status);
-	m->m_orphaned = api->metric_counter(s, "mpc_indexer_orphaned_blocks_total",
-		"Optimistic blocks delivered earlier that left the canonical chain.", NULL);
-	m->m_processed = api->metric_gauge(s, "mpc_indexer_processed_height",
-		"Height of the newest block delivered to plugins.", NULL);
-	m->m_block_time = api->metric_gauge(s, "mpc_indexer_processed_block_timestamp_seconds",
-		"Chain timestamp of the newest block delivered to plugins.", NULL);
-	m->m_head = api->metric_gauge(s, "mpc_indexer_head_height",
-		"Newest block height the indexer's sources report.", NULL);
-	m->m_final = api->metric_gauge(s, "mpc_indexer_final_height",
-		"Newest final block height the indexer knows.", NULL);
-	m->m_lag_blocks = api->metric_gauge(s, "mpc_indexer_lag_blocks",
-		"Blocks between the chain head and the newest block delivered to plugins.", NULL);
-	m->m_lag_seconds = api->metric_gauge(s, "mpc_indexer_lag_seconds",
-		"Chain time between the head and the newest block delivered to plugins.", NULL);
+	/* The daemon's block stream keeps these; a host without one gets them
+	 * from the monitor, under the same names. */
+	m->m_processed_total = own_counter(m, host, "mpc_indexer_blocks_processed_total",
+		"Blocks delivered to subscribers.");
+	m->m_final_total = own_counter(m, host, "mpc_indexer_blocks_final_total",
+		"Blocks delivered or confirmed as final.");
+	m->m_orphaned = own_counter(m, host, "mpc_indexer_blocks_orphaned_total",
+		"Delivered blocks that left the canonical chain.");
+	m->m_processed = own_gauge(m, host, "mpc_indexer_block_processed_height",
+		"Height of the last block delivered.");
+	m->m_head = own_gauge(m, host, "mpc_indexer_block_head_height",
+		"Newest block height the sources report.");
+	m->m_final = own_gauge(m, host, "mpc_indexer_block_final_height",
+		"Newest final block height known.");
+	m->m_lag_blocks = own_gauge(m, host, "mpc_indexer_block_lag_blocks",
+		"Head height minus the last delivered height.");
+	m->m_lag_seconds = own_gauge(m, host, "mpc_indexer_block_lag_seconds",
+		"Chain time between the head and the last delivered block.");
 	m->m_following = api->metric_gauge(s, "mpc_indexer_following",
 		"1 when the indexer reports it follows the chain within its configured lag.", NULL);
 	m->m_healthy = api->metric_gauge(s, "mpc_indexer_healthy",
@@ -283,6 +340,9 @@ static void register_pipeline(struct mon *m)
 	snprintf(abi, sizeof(abi), "%u.%u", (unsigned)api->abi_major, (unsigned)api->abi_minor);
 	gset(m, m->m_build, (const char *const[]){ PROM_VERSION, abi, NULL }, 1);
 	gset(m, m->m_healthy, NULL, 0);
+	gadd(m, m->m_processed_total, 0);
+	gadd(m, m->m_final_total, 0);
+	gadd(m, m->m_orphaned, 0);
 }
 
 static int cfg_num(struct mon *m, const char *key, double *out)
@@ -381,8 +441,13 @@ static int init(const struct mpci_host_api *api, mpci_plugin *self, void **state
 		goto fail;
 	}
 	procstat_init(&m->ps, NULL);
-	register_pipeline(m);
+	struct names host = { 0 };
+	api->metrics_collect(self, name_add, &host);
+	register_pipeline(m, &host);
+	to.host_has = name_known;
+	to.host_has_ud = &host;
 	m->traffic = traffic_new(api, self, &to);
+	names_free(&host);
 	m->cm = cmetrics_new(api, self);
 	if (!m->traffic || !m->cm)
 		goto fail;

@@ -35,7 +35,6 @@ struct held_req {
 struct held_comp {
 	char id[ID_MAX];
 	uint8_t kind;
-	uint8_t success;
 };
 
 /* An optimistic block's events, kept until it is final or orphaned. */
@@ -148,9 +147,7 @@ static int valid_id(const char *id)
 static void commit_request(struct traffic *t, uint64_t height, const char *id,
 			   int k, uint32_t domain)
 {
-	char dom[12];
-	snprintf(dom, sizeof(dom), "%u", domain);
-	const char *l[] = { kind_names[k], dom, NULL };
+	const char *l[] = { kind_names[k], NULL };
 	count(t, t->m_requests, l);
 	if (!valid_id(id)) {
 		dropped(t, k, "invalid_id");
@@ -177,9 +174,9 @@ static void commit_request(struct traffic *t, uint64_t height, const char *id,
 }
 
 static void commit_completion(struct traffic *t, uint64_t height, const char *id,
-			      int k, int success)
+			      int k)
 {
-	const char *l[] = { kind_names[k], success ? "success" : "failure", NULL };
+	const char *l[] = { kind_names[k], NULL };
 	count(t, t->m_completions, l);
 	struct slot *s = valid_id(id) ? slot_find(t, id) : NULL;
 	if (!s) {
@@ -219,7 +216,7 @@ static void commit_events(struct traffic *t, uint64_t height,
 	for (size_t i = 0; i < n_reqs; i++)
 		commit_request(t, height, reqs[i].id, reqs[i].kind, reqs[i].domain);
 	for (size_t i = 0; i < n_comps; i++)
-		commit_completion(t, height, comps[i].id, comps[i].kind, comps[i].success);
+		commit_completion(t, height, comps[i].id, comps[i].kind);
 	if (timeouts && t->m_timeouts)
 		t->api->metric_add(t->m_timeouts, NULL, timeouts);
 	if (height > t->committed_height)
@@ -293,7 +290,6 @@ static void copy_events(const struct mpci_block *b, struct held_req **reqs,
 		if (valid_id(c->id))
 			memcpy((*comps)[i].id, c->id, strlen(c->id) + 1);
 		(*comps)[i].kind = (uint8_t)kind_index(c->kind);
-		(*comps)[i].success = c->success != 0;
 	}
 }
 
@@ -362,12 +358,15 @@ size_t traffic_held(const struct traffic *t)
 	return t->n_held;
 }
 
+static int host_has(const struct traffic *t, const char *family)
+{
+	return t->o.host_has && t->o.host_has(family, t->o.host_has_ud);
+}
+
 struct traffic *traffic_new(const struct mpci_host_api *api, mpci_plugin *self,
 			    const struct traffic_opts *o)
 {
 	static const char *const l_kind[] = { "kind", NULL };
-	static const char *const l_kind_domain[] = { "kind", "domain", NULL };
-	static const char *const l_kind_outcome[] = { "kind", "outcome", NULL };
 	static const char *const l_kind_reason[] = { "kind", "reason", NULL };
 	struct traffic *t = calloc(1, sizeof(*t));
 	if (!t)
@@ -390,19 +389,26 @@ struct traffic *traffic_new(const struct mpci_host_api *api, mpci_plugin *self,
 		traffic_free(t);
 		return NULL;
 	}
-	t->m_requests = api->metric_counter(self, "mpc_indexer_mpc_requests_total",
-		"MPC requests (sign, ckd, foreign_tx) that reached the contract, by domain, from final blocks.",
-		l_kind_domain);
-	t->m_completions = api->metric_counter(self, "mpc_indexer_mpc_completions_total",
-		"MPC request callbacks executed (answered or timed out), by the callback's outcome.",
-		l_kind_outcome);
+	/* the same names and labels as the daemon's block stream uses */
+	if (!host_has(t, "mpc_indexer_mpc_requests_total"))
+		t->m_requests = api->metric_counter(self, "mpc_indexer_mpc_requests_total",
+			"MPC requests (sign, ckd, foreign_tx) that reached the contract, from final blocks.",
+			l_kind);
+	if (!host_has(t, "mpc_indexer_mpc_completions_total"))
+		t->m_completions = api->metric_counter(self, "mpc_indexer_mpc_completions_total",
+			"MPC request callbacks executed (answered or timed out), from final blocks.",
+			l_kind);
+	if (!host_has(t, "mpc_indexer_mpc_timeouts_total"))
+		t->m_timeouts = api->metric_counter(self, "mpc_indexer_mpc_timeouts_total",
+			"fail_on_timeout receipts: requests the MPC network did not answer in time.",
+			NULL);
+	t->o.host_has = NULL; /* asked during registration only */
+	t->o.host_has_ud = NULL;
 	t->m_pending = api->metric_gauge(self, "mpc_indexer_mpc_pending_requests",
 		"MPC requests seen and not yet completed.", l_kind);
 	t->m_latency = api->metric_histogram(self, "mpc_indexer_mpc_request_latency_blocks",
 		"Blocks from a request to its completion (joined by request id); timeouts land near 200.",
 		l_kind, latency_bounds, sizeof(latency_bounds) / sizeof(latency_bounds[0]));
-	t->m_timeouts = api->metric_counter(self, "mpc_indexer_mpc_timeouts_total",
-		"fail_on_timeout receipts: requests the MPC network did not answer in time.", NULL);
 	t->m_unmatched = api->metric_counter(self, "mpc_indexer_mpc_unmatched_completions_total",
 		"Completions whose request the monitor had not seen (it started later, or the table was full).",
 		l_kind);

@@ -17,6 +17,10 @@ struct traffic_opts {
 	size_t max_pending;      /* requests tracked for the join; 0 = 20000 */
 	uint64_t expiry_blocks;  /* forget a request after this; 0 = 1000 */
 	size_t max_held;         /* optimistic blocks awaiting finality; 0 = 512 */
+	/* Families the host already maintains (its block stream counts requests,
+	 * completions and timeouts): those are left to it, never counted twice. */
+	int (*host_has)(const char *family, void *ud);
+	void *host_has_ud;
 };
 
 /* Registers the mpc_indexer_mpc_* families.  NULL when out of memory. */

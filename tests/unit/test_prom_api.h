@@ -130,6 +130,21 @@ static __attribute__((unused)) int tpa_has(const char *name, const char *const *
 	return q.found;
 }
 
+static void tpa_visit_family(const struct mpci_metric_family *f, void *ud)
+{
+	struct tpa_find *q = ud;
+	if (strcmp(f->name, q->name) == 0)
+		q->found = 1;
+}
+
+/* Is the family registered at all? */
+static __attribute__((unused)) int tpa_family(const char *name)
+{
+	struct tpa_find q = { name, NULL, 0, 0, 0, 0 };
+	metrics_collect(tpa_reg, tpa_visit_family, &q);
+	return q.found;
+}
+
 /* Histogram series: observations and their sum. */
 static __attribute__((unused)) uint64_t tpa_hist(const char *name, const char *const *values, size_t n, double *sum)
 {

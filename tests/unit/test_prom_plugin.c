@@ -254,7 +254,8 @@ struct world {
 	struct host *host;
 };
 
-static void world_up(struct world *w, const char *extra, int with_source)
+static void world_up(struct world *w, const char *extra, int with_source,
+		     void (*before)(struct metrics *reg))
 {
 	char path[400], text[2048];
 	struct cfg_error err;
@@ -269,6 +270,8 @@ static void world_up(struct world *w, const char *extra, int with_source)
 	if (cfg_load(&w->cfg, path, &err) < 0)
 		bail_out("config");
 	w->reg = metrics_new();
+	if (before)
+		before(w->reg);
 	struct host_opts o = { .loop = loop, .cfg = w->cfg, .metrics = w->reg, .http = client,
 			       .state_dir = tmpdir, .plugin_dir = tmpdir, .slow_callback = 1 };
 	if (with_source)
@@ -304,7 +307,7 @@ static void test_monitor(void)
 	struct got g;
 	char err[200];
 
-	world_up(&w, "stall_timeout = 1s\nattestation_interval = 100ms\n", 1);
+	world_up(&w, "stall_timeout = 1s\nattestation_interval = 100ms\n", 1, NULL);
 	ok(n_subs == 6 && sink, "it subscribed to 6 contract views and the block stream");
 
 	g = fetch("/healthz");
@@ -372,18 +375,20 @@ static void test_monitor(void)
 	is_int(series(b, "mpc_indexer_contract_allowed_launcher_hashes"), 1, "1 launcher hash");
 	is_int(series(b, "mpc_indexer_contract_version_info{version=\"3.14.0\"}"), 1, "contract version");
 	is_int(series(b, "mpc_indexer_contract_view_ok{method=\"state\"}"), 1, "state view ok");
-	is_int(series(b, "mpc_indexer_mpc_requests_total{kind=\"sign\",domain=\"0\"}"), 1, "1 sign request");
-	is_int(series(b, "mpc_indexer_mpc_requests_total{kind=\"ckd\",domain=\"2\"}"), 1, "1 ckd request");
-	is_int(series(b, "mpc_indexer_mpc_completions_total{kind=\"sign\",outcome=\"success\"}"), 1, "1 completion");
+	is_int(series(b, "mpc_indexer_mpc_requests_total{kind=\"sign\"}"), 1, "1 sign request");
+	is_int(series(b, "mpc_indexer_mpc_requests_total{kind=\"ckd\"}"), 1, "1 ckd request");
+	is_int(series(b, "mpc_indexer_mpc_completions_total{kind=\"sign\"}"), 1, "1 completion");
 	is_int(series(b, "mpc_indexer_mpc_pending_requests{kind=\"ckd\"}"), 1, "ckd pending");
 	is_int(series(b, "mpc_indexer_mpc_request_latency_blocks_count{kind=\"sign\"}"), 1, "latency observed");
 	is_int(series(b, "mpc_indexer_mpc_request_latency_blocks_sum{kind=\"sign\"}"), 3, "3 blocks");
 	is_int(series(b, "mpc_indexer_mpc_request_latency_blocks_bucket{kind=\"sign\",le=\"3\"}"), 1, "in le=3");
-	is_int(series(b, "mpc_indexer_processed_blocks_total{status=\"final\"}"), 3, "3 final blocks processed");
-	is_int(series(b, "mpc_indexer_processed_height"), 103, "processed height 103");
-	is_int(series(b, "mpc_indexer_head_height"), 105, "head height from the host status");
-	is_int(series(b, "mpc_indexer_lag_blocks"), 2, "lag 2 blocks");
-	ok(series(b, "mpc_indexer_lag_seconds") == 2.4, "lag 2.4 s");
+	is_int(series(b, "mpc_indexer_blocks_processed_total"), 3, "3 blocks processed");
+	is_int(series(b, "mpc_indexer_blocks_final_total"), 3, "3 of them final");
+	is_int(series(b, "mpc_indexer_block_processed_height"), 103, "processed height 103");
+	is_int(series(b, "mpc_indexer_block_head_height"), 105, "head height from the host status");
+	is_int(series(b, "mpc_indexer_block_lag_blocks"), 2, "lag 2 blocks");
+	ok(series(b, "mpc_indexer_block_lag_seconds") == 2.4, "lag 2.4 s");
+	is_int(series(b, "mpc_indexer_following"), 1, "following 1 (host status)");
 	is_int(series(b, "mpc_indexer_healthy"), 1, "healthy 1");
 	is_int(series(b, "mpc_indexer_build_info{version=\"" PACKAGE_VERSION "\",abi=\"1.0\"}"), 1, "build info");
 	is_int(series(b, "test_prom_other_total{note=\"a\\\"b\\\\c\"}"), 2,
@@ -467,7 +472,7 @@ static void test_monitor(void)
 static void test_no_sources(void)
 {
 	struct world w;
-	world_up(&w, "", 0);
+	world_up(&w, "", 0, NULL);
 	struct got g = fetch("/metrics");
 	ok(g.status == 200 && strstr(g.body, "mpc_indexer_build_info{"),
 	   "without sources: /metrics still answers, with build info");
@@ -487,6 +492,48 @@ static void test_no_sources(void)
 	world_down(&w);
 }
 
+/* The daemon's block stream registers these before plugins start. */
+static void core_families(struct metrics *reg)
+{
+	char err[200];
+	static const char *const kind[] = { "kind", NULL };
+	struct metric *t = metrics_counter(reg, "mpc_indexer_mpc_timeouts_total", "core", NULL,
+					   err, sizeof(err));
+	struct metric *p = metrics_counter(reg, "mpc_indexer_blocks_processed_total", "core", NULL,
+					   err, sizeof(err));
+	struct metric *r = metrics_counter(reg, "mpc_indexer_mpc_requests_total", "core", kind,
+					   err, sizeof(err));
+	metric_add(t, NULL, 7);
+	metric_add(p, NULL, 70);
+	metric_add(r, (const char *const[]){ "sign", NULL }, 700);
+}
+
+static void test_host_families(void)
+{
+	struct world w;
+	world_up(&w, "", 1, core_families);
+	struct mpci_block b = { .struct_size = sizeof(b), .height = 5, .hash = "h5",
+				.status = MPCI_BLOCK_FINAL, .n_timeouts = 2 };
+	struct mpci_request r = { .struct_size = sizeof(r), .id = "Q", .kind = MPCI_REQ_SIGN };
+	b.requests = &r;
+	b.n_requests = 1;
+	sink->block(sink_ctx, &b);
+	struct got g = fetch("/metrics");
+	is_int(series(g.body, "mpc_indexer_mpc_timeouts_total"), 7,
+	       "the host's timeouts counter is not counted twice");
+	is_int(series(g.body, "mpc_indexer_blocks_processed_total"), 70,
+	       "nor its processed blocks counter");
+	is_int(series(g.body, "mpc_indexer_mpc_requests_total{kind=\"sign\"}"), 700,
+	       "nor its requests counter");
+	is_int(series(g.body, "mpc_indexer_mpc_pending_requests{kind=\"sign\"}"), 1,
+	       "the monitor's own join still tracks the request");
+	is_int(series(g.body, "mpc_indexer_blocks_final_total"), 1,
+	       "families the host lacks are still kept by the monitor");
+	promtool(g.body, "a scrape with host families");
+	got_free(&g);
+	world_down(&w);
+}
+
 int main(void)
 {
 	if (!getenv("top_builddir") || !getenv("top_srcdir"))
@@ -501,6 +548,7 @@ int main(void)
 	client = http_client_new(loop);
 	test_monitor();
 	test_no_sources();
+	test_host_families();
 	http_client_free(client);
 	ev_loop_destroy(loop);
 	curl_global_cleanup();
