@@ -143,8 +143,8 @@ static void fail(struct tee *t, enum tee_cause cause, const char *fmt, ...)
 	if (delay > t->backoff_max)
 		delay = t->backoff_max;
 	t->api->metric_add(t->m_failures, label, 1);
-	t->api->log(t->self, MPCI_LOG_WARN, "attestation failed [%s]: %s; nothing submitted "
-		    "by this attempt, next try in %.1fs", label[0], msg, delay);
+	t->api->log(t->self, MPCI_LOG_WARN, "attestation attempt failed [%s]: %s; next try in "
+		    "%.1fs", label[0], msg, delay);
 	attempt_free(t);
 	tee_schedule(t, delay, "retry");
 }

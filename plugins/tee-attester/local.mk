@@ -58,6 +58,15 @@ tests_unit_test_tee_args_SOURCES = tests/unit/test_tee_args.c tests/unit/test_te
 tests_unit_test_tee_args_CPPFLAGS = $(tee_test_cppflags)
 tests_unit_test_tee_args_CFLAGS = $(tee_cflags)
 tests_unit_test_tee_args_LDADD = $(tee_test_ldadd)
+# The plugin itself, loaded by a host on a manual clock.
+check_PROGRAMS += tests/unit/test_tee_cycle
+TESTS += tests/unit/test_tee_cycle
+tests_unit_test_tee_cycle_SOURCES = tests/unit/test_tee_cycle.c tests/unit/test_tee_host.c \
+	tests/unit/test_tee_host.h tests/unit/test_tee_util.h
+tests_unit_test_tee_cycle_CPPFLAGS = $(tee_test_cppflags)
+tests_unit_test_tee_cycle_CFLAGS = $(tee_cflags)
+tests_unit_test_tee_cycle_LDADD = $(CJSON_LIBS) $(DL_LIBS) -lm
+EXTRA_tests_unit_test_tee_cycle_DEPENDENCIES = plugins/tee-attester/tee-attester.la
 
 tee_fixtures = tests/fixtures/tee/quote.json tests/fixtures/tee/collateral.json \
 	tests/fixtures/tee/tcb_info.json tests/fixtures/tee/near_p2p_public_key.pub \
