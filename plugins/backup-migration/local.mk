@@ -49,6 +49,19 @@ tests_fakes_mpcnode_fake_CPPFLAGS = $(backup_test_cppflags)
 tests_fakes_mpcnode_fake_CFLAGS = $(backup_test_cflags)
 tests_fakes_mpcnode_fake_LDADD = core/near/libnear.la $(backup_test_libs)
 
+# backup_write stores a backup as the plugin does, for the CLI test
+check_PROGRAMS += tests/integration/backup_write
+tests_integration_backup_write_SOURCES = tests/integration/backup_write.c \
+	plugins/backup-migration/backup_store.c
+tests_integration_backup_write_CPPFLAGS = $(backup_test_cppflags)
+tests_integration_backup_write_CFLAGS = $(backup_test_cflags)
+tests_integration_backup_write_LDADD = $(backup_test_libs)
+
+dist_check_SCRIPTS += tests/integration/backup_cli.py
+TESTS += tests/integration/backup_cli.py
+dist_check_DATA += tests/integration/backup_util.py \
+	tests/fixtures/backup/mpc_tls_dummy_root_cert.der \
+	tests/fixtures/backup/mpc_tls_dummy_issuer_key_pkcs8v1.pem
 dist_check_DATA += tests/fixtures/backup/keyshare_encryption_vectors.json \
 	tests/fixtures/backup/mpc_tls_example_peer_cert.der \
 	tests/fixtures/backup/mpc_tls_example_peer_key.txt \
