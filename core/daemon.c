@@ -16,12 +16,14 @@
 #include "log.h"
 #include "metrics.h"
 #include "settings.h"
+#include "sources.h"
 
 #define D_LOG "daemon"
 
 struct daemon {
 	struct ev_loop *loop;
 	struct host *host;
+	struct sources *sources;
 	struct http_client *http;
 	ev_signal sigterm, sigint, sighup;
 	ev_timer drain_deadline;
@@ -63,6 +65,8 @@ static void on_stop_signal(struct ev_loop *loop, ev_signal *w, int revents)
 	d->stopping = 1;
 	log_info(D_LOG, "signal %d: shutting down", w->signum);
 	host_stop_all(d->host);
+	if (d->sources)
+		sources_stop(d->sources);
 	ev_timer_init(&d->drain_deadline, drain_timeout, d->shutdown_timeout, 0);
 	d->drain_deadline.data = d;
 	ev_timer_start(loop, &d->drain_deadline);
@@ -192,20 +196,34 @@ int daemon_run(struct cfg *cfg, int check_only)
 		rc = EXIT_RUNTIME;
 		goto out;
 	}
+	d.sources = sources_new(d.loop, d.http, reg, cfg, ho.state_dir, msg, sizeof(msg));
+	if (!d.sources) {
+		log_error(D_LOG, "%s", msg);
+		rc = EXIT_RUNTIME;
+		goto out;
+	}
+	host_set_provider(d.host, sources_provider(d.sources));
 	start_signals(&d);
 	if (host_start_all(d.host) != HOST_OK) {
 		host_stop_all(d.host);
 		rc = EXIT_PLUGIN;
+	} else if (sources_start(d.sources) < 0) {
+		host_stop_all(d.host);
+		rc = EXIT_RUNTIME;
 	} else {
 		log_info(D_LOG, "running with %zu plugin(s)", host_plugin_count(d.host));
 		ev_run(d.loop, 0);
-		if (!d.stopping)
+		if (!d.stopping) {
 			host_stop_all(d.host);
+			sources_stop(d.sources);
+		}
 		log_info(D_LOG, "stopped");
 	}
 	stop_signals(&d);
 out:
+	/* plugins first: their subscriptions end at sources that still exist */
 	host_free(d.host);
+	sources_free(d.sources);
 	http_client_free(d.http);
 	metrics_free(reg);
 	ev_loop_destroy(d.loop);

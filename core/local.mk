@@ -8,7 +8,8 @@ core_host_sources = core/metrics.c core/metrics.h core/provider.h \
 	core/plugin_abi.c core/plugin_abi.h core/host.c core/host.h \
 	core/host_internal.h core/host_api.c core/settings.c core/settings.h \
 	core/keyfile.c core/keyfile.h core/daemon.c core/daemon.h \
-	core/cmd_run.c core/cmd_plugins.c core/cli.h
+	core/cmd_run.c core/cmd_plugins.c core/cli.h \
+	core/sources.c core/sources.h
 
 noinst_LTLIBRARIES += core/libmpci.la
 core_libmpci_la_SOURCES = $(core_runtime_sources) $(core_host_sources) $(core_blocks_sources) $(core_viewer_sources)
