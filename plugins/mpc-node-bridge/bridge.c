@@ -69,9 +69,15 @@ static void push_update(struct bridge *br, struct bmsg *m, const char *what, uin
 		stream_broken(br, what, height);
 		return;
 	}
+	struct bclient *next;
+	uint64_t bound = ring_evict_bound(&br->ring, m->len);
+	if (bound > ring_oldest_seq(&br->ring))
+		for (struct bclient *c = br->clients; c; c = next) {
+			next = c->next;
+			client_before_evict(c, bound);
+		}
 	ring_push(&br->ring, m);
 	br->api->metric_add(br->m_block_msgs, NULL, 1);
-	struct bclient *next;
 	for (struct bclient *c = br->clients; c; c = next) {
 		next = c->next;
 		if (c->blocks_on)
@@ -142,11 +148,11 @@ static void on_tcp_accept(int fd, int revents, void *ud)
 
 static void close_listeners(struct bridge *br)
 {
-	if (br->ul_watch)
+	if (br->ul_watch && !br->handles_gone)
 		br->api->fd_unwatch(br->ul_watch);
 	br->ul_watch = NULL;
 	listen_unix_close(&br->ul);
-	if (br->tcp_watch)
+	if (br->tcp_watch && !br->handles_gone)
 		br->api->fd_unwatch(br->tcp_watch);
 	br->tcp_watch = NULL;
 	if (br->tcp_fd >= 0)
@@ -185,8 +191,6 @@ static const struct mpci_config_key keys[] = {
 	{ "max_errors", MPCI_CFG_UINT, "16", "invalid requests before a client is dropped" },
 	{ "ring_size", MPCI_CFG_UINT, "4096", "block updates kept for replay" },
 	{ "ring_bytes", MPCI_CFG_SIZE, "256M", "bytes of block updates kept for replay" },
-	{ "max_behind", MPCI_CFG_UINT, NULL,
-	  "updates a client may be behind before `lagged` (default 3/4 of ring_size)" },
 	{ "hello_timeout", MPCI_CFG_DURATION, "10s", "time to send hello" },
 	{ "close_timeout", MPCI_CFG_DURATION, "5s", "time to deliver a final message" },
 	{ "allow_tx", MPCI_CFG_BOOL, "yes", "clients may send transactions" },
@@ -303,17 +307,6 @@ static int read_config(struct bridge *br)
 	    cfg_secs(br, "hello_timeout", &cfg->hello_timeout) < 0 ||
 	    cfg_secs(br, "close_timeout", &cfg->close_timeout) < 0)
 		return -1;
-	cfg->max_behind = cfg->ring_size / 4 * 3;
-	if (cfg_uint(br, "max_behind", &cfg->max_behind, 1) < 0)
-		return -1;
-	if (cfg->max_behind >= cfg->ring_size) {
-		api->log(br->self, MPCI_LOG_ERROR,
-			 "%s: max_behind (%zu) must be below ring_size (%zu): the rest of the ring "
-			 "is what lets a lagged client resume", api->config_where(br->self, "max_behind"),
-			 cfg->max_behind, cfg->ring_size);
-		return -1;
-	}
-	cfg->max_behind_bytes = cfg->ring_bytes / 4 * 3;
 	size_t fh = 0;
 	if (cfg_uint(br, "from_height", &fh, 0) < 0)
 		return -1;
@@ -397,12 +390,12 @@ static void teardown(struct bridge *br)
 		free(op);
 	}
 	close_listeners(br);
-	if (br->housekeeping)
+	if (br->housekeeping && !br->handles_gone)
 		br->api->timer_stop(br->housekeeping);
-	if (br->blocks_sub)
+	if (br->blocks_sub && !br->handles_gone)
 		br->api->unsubscribe(br->blocks_sub);
 	for (size_t i = 0; i < br->n_endpoints; i++) {
-		if (br->endpoints[i].sub)
+		if (br->endpoints[i].sub && !br->handles_gone)
 			br->api->unsubscribe(br->endpoints[i].sub);
 		bmsg_unref(br->endpoints[i].current);
 		free(br->endpoints[i].method);
@@ -561,9 +554,13 @@ static void stop(void *state)
 	}
 }
 
+/* The host ends every registration (timers, watches, subscriptions, pending
+ * views and transactions) before fini: free memory and fds, call nothing. */
 static void fini(void *state)
 {
-	teardown(state);
+	struct bridge *br = state;
+	br->handles_gone = 1;
+	teardown(br);
 }
 
 static const struct mpci_plugin_desc desc = {

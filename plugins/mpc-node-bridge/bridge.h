@@ -42,8 +42,6 @@ struct bridge_cfg {
 	size_t max_errors;
 	size_t ring_size;
 	size_t ring_bytes;
-	size_t max_behind;
-	size_t max_behind_bytes;
 	double hello_timeout;
 	double close_timeout;
 	int allow_tx;
@@ -81,6 +79,8 @@ struct bridge {
 	struct bop ops;             /* sentinel of the in-flight list */
 	char run_id[17];
 	int stopping;
+	int handles_gone;           /* in fini: the host has already released our
+				     * timers, watches and subscriptions */
 	struct mpci_filter *filters;
 	size_t n_filters;
 	char **filter_strs;
@@ -125,6 +125,7 @@ struct bclient {
 	/* block subscription */
 	int blocks_on;
 	uint64_t cursor;            /* next ring seq to queue */
+	int catching_up;            /* replaying from the ring, not yet at its head */
 	uint64_t min_height;
 	uint64_t given_height;      /* last block queued to this client */
 	uint64_t given_seq;         /* last update queued, +1 (0 = none) */
@@ -150,6 +151,9 @@ void client_lagged(struct bclient *c);
 void client_destroy(struct bclient *c);
 /* Called after each ring push: pull, check lag, write. */
 void client_on_update(struct bclient *c);
+/* The ring is about to drop entries below `seq`: a client that still needs
+ * one of them is lagged now (loudly; it cannot resume past the hole). */
+void client_before_evict(struct bclient *c, uint64_t seq);
 void client_housekeeping(struct bclient *c, double now);
 /* Drop every queued line (the last partly written one excepted). */
 void bridge_count_disconnect(struct bridge *br, const char *reason);

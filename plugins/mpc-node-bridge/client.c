@@ -169,7 +169,12 @@ void client_destroy(struct bclient *c)
 {
 	struct bridge *br = c->br;
 	proto_client_gone(c);
-	br->api->fd_unwatch(c->watch);
+	if (!br->handles_gone) {
+		br->api->fd_unwatch(c->watch);
+		br->api->metric_set(br->m_clients, NULL, (double)(br->n_clients - 1));
+		br->api->log(br->self, MPCI_LOG_DEBUG, "client %llu gone",
+			     (unsigned long long)c->id);
+	}
 	close(c->fd);
 	oq_free(&c->oq);
 	free(c->rbuf);
@@ -181,8 +186,6 @@ void client_destroy(struct bclient *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	br->n_clients--;
-	br->api->metric_set(br->m_clients, NULL, (double)br->n_clients);
-	br->api->log(br->self, MPCI_LOG_DEBUG, "client %llu gone", (unsigned long long)c->id);
 	free(c);
 }
 
@@ -310,6 +313,8 @@ static void pump(struct bclient *c)
 		}
 		c->cursor++;
 	}
+	if (c->cursor == br->ring.next_seq)
+		c->catching_up = 0;
 }
 
 static void process_lines(struct bclient *c);
@@ -374,6 +379,11 @@ void client_flush(struct bclient *c)
 	}
 }
 
+/* A live client (caught up with the ring's head) whose queue has no room for
+ * the newest update has fallen behind past its output queue: `lagged`.  Its
+ * resume point is that newest update, so it has the whole ring to come back.
+ * A client replaying from the ring is only lagged when the ring is about to
+ * drop what it still needs (client_before_evict). */
 void client_on_update(struct bclient *c)
 {
 	struct bridge *br = c->br;
@@ -381,10 +391,15 @@ void client_on_update(struct bclient *c)
 		return;
 	if (flush(c) < 0 || !c->blocks_on)
 		return;
-	uint64_t behind = br->ring.next_seq - c->cursor;
-	struct bmsg *m = ring_get(&br->ring, c->cursor);
-	uint64_t behind_bytes = m ? br->ring.total_bytes - m->off : 0;
-	if (behind > br->cfg.max_behind || behind_bytes > br->cfg.max_behind_bytes) {
+	if (!c->catching_up && c->cursor < br->ring.next_seq) {
+		client_lagged(c);
+		flush(c);
+	}
+}
+
+void client_before_evict(struct bclient *c, uint64_t seq)
+{
+	if (c->blocks_on && c->cursor < seq) {
 		client_lagged(c);
 		flush(c);
 	}

@@ -13,3 +13,16 @@ plugins_mpc_node_bridge_mpc_node_bridge_la_CPPFLAGS = -I$(top_srcdir)/include -D
 plugins_mpc_node_bridge_mpc_node_bridge_la_CFLAGS = $(AM_CFLAGS) $(CJSON_CFLAGS)
 plugins_mpc_node_bridge_mpc_node_bridge_la_LDFLAGS = $(plugin_link_flags)
 plugins_mpc_node_bridge_mpc_node_bridge_la_LIBADD = $(CJSON_LIBS) -lm
+
+# Tests: in-process (real host, scripted source), then against the daemon.
+bridge_test_cflags = $(AM_CFLAGS) $(LIBEV_CFLAGS) $(CURL_CFLAGS) $(CJSON_CFLAGS) $(INIH_CFLAGS)
+bridge_test_ldadd = core/libmpci.la $(CJSON_LIBS) $(LIBEV_LIBS) $(CURL_LIBS) $(PTHREAD_LIBS)
+bridge_harness = tests/unit/test_bridge_harness.c tests/unit/test_bridge_harness.h
+check_PROGRAMS += tests/unit/test_bridge_proto tests/unit/test_bridge_lagged
+TESTS += tests/unit/test_bridge_proto tests/unit/test_bridge_lagged
+tests_unit_test_bridge_proto_SOURCES = tests/unit/test_bridge_proto.c $(bridge_harness)
+tests_unit_test_bridge_proto_CFLAGS = $(bridge_test_cflags)
+tests_unit_test_bridge_proto_LDADD = $(bridge_test_ldadd)
+tests_unit_test_bridge_lagged_SOURCES = tests/unit/test_bridge_lagged.c $(bridge_harness)
+tests_unit_test_bridge_lagged_CFLAGS = $(bridge_test_cflags)
+tests_unit_test_bridge_lagged_LDADD = $(bridge_test_ldadd)

@@ -316,8 +316,6 @@ static void m_hello(struct bclient *c, const char *id, const cJSON *params)
 	jb_u64(&j, br->cfg.max_pending);
 	jb_str(&j, ",\"max_inflight\":");
 	jb_u64(&j, br->cfg.max_inflight);
-	jb_str(&j, ",\"max_behind\":");
-	jb_u64(&j, br->cfg.max_behind);
 	jb_str(&j, ",\"ring_size\":");
 	jb_u64(&j, br->cfg.ring_size);
 	jb_put(&j, "}", 1);
@@ -360,6 +358,11 @@ static void m_status(struct bclient *c, const char *id, const cJSON *params)
 	jb_u64(&j, st.tx_queue_length);
 	jb_key(&j, "clients", 0);
 	jb_u64(&j, br->n_clients);
+	size_t queued = 0;
+	for (const struct bclient *o = br->clients; o; o = o->next)
+		queued += o->oq.bytes;
+	jb_key(&j, "queued_bytes", 0);
+	jb_u64(&j, queued);
 	jb_key(&j, "run_id", 0);
 	jb_qstr(&j, br->run_id);
 	jb_key(&j, "ring", 0);
@@ -440,19 +443,9 @@ static void unavailable(struct bclient *c, const char *id, const char *why)
 	struct jbuf j;
 	jb_init(&j);
 	jb_str(&j, "{\"oldest_height\":");
-	/* the oldest height a subscription may start from now */
-	uint64_t first = br->ring.next_seq > br->cfg.max_behind ?
-			 br->ring.next_seq - br->cfg.max_behind : 0;
-	if (first < ring_oldest_seq(&br->ring))
-		first = ring_oldest_seq(&br->ring);
-	uint64_t h = 0;
-	for (uint64_t s = first; s < br->ring.next_seq && !h; s++) {
-		struct bmsg *m = ring_get(&br->ring, s);
-		if (m && m->is_block)
-			h = m->height;
-	}
-	if (h)
-		jb_u64(&j, h);
+	uint64_t oh = ring_oldest_height(&br->ring);
+	if (oh)
+		jb_u64(&j, oh);
 	else
 		jb_str(&j, "null");
 	jb_str(&j, ",\"newest_height\":");
@@ -460,6 +453,8 @@ static void unavailable(struct bclient *c, const char *id, const char *why)
 		jb_u64(&j, br->ring.newest_height);
 	else
 		jb_str(&j, "null");
+	jb_str(&j, ",\"oldest_seq\":");
+	jb_u64(&j, ring_oldest_seq(&br->ring));
 	jb_str(&j, ",\"run_id\":");
 	jb_qstr(&j, br->run_id);
 	jb_put(&j, "}", 1);
@@ -467,15 +462,10 @@ static void unavailable(struct bclient *c, const char *id, const char *why)
 	jb_free(&j);
 }
 
-/* Can a subscriber start at this seq without being lagged at once? */
+/* Is this seq still held (or the next one to come)? */
 static int within_window(const struct bridge *br, uint64_t seq)
 {
-	if (seq < ring_oldest_seq(&br->ring) || seq > br->ring.next_seq)
-		return 0;
-	if (br->ring.next_seq - seq > br->cfg.max_behind)
-		return 0;
-	struct bmsg *m = ring_get(&br->ring, seq);
-	return !m || br->ring.total_bytes - m->off <= br->cfg.max_behind_bytes;
+	return seq >= ring_oldest_seq(&br->ring) && seq <= br->ring.next_seq;
 }
 
 static void m_subscribe_blocks(struct bclient *c, const char *id, const cJSON *params)
@@ -552,6 +542,7 @@ static void m_subscribe_blocks(struct bclient *c, const char *id, const cJSON *p
 	result_jb(c, id, &j);
 	c->blocks_on = 1;
 	c->cursor = cursor;
+	c->catching_up = cursor < br->ring.next_seq;
 	c->min_height = min_height;
 }
 

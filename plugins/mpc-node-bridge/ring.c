@@ -31,6 +31,17 @@ static void drop_oldest(struct ring *r)
 	r->n--;
 }
 
+uint64_t ring_evict_bound(const struct ring *r, size_t len)
+{
+	size_t n = r->n, bytes = r->bytes, i = 0;
+	while (n == r->cap || (n && bytes + len > r->max_bytes)) {
+		bytes -= r->v[(r->head + i) % r->cap]->len;
+		n--;
+		i++;
+	}
+	return ring_oldest_seq(r) + i;
+}
+
 void ring_push(struct ring *r, struct bmsg *m)
 {
 	m->seq = r->next_seq++;

@@ -24,6 +24,8 @@ struct ring {
 
 int ring_init(struct ring *r, size_t cap, size_t max_bytes);
 void ring_free(struct ring *r);
+/* The seq below which entries will be gone once an entry of `len` bytes is pushed. */
+uint64_t ring_evict_bound(const struct ring *r, size_t len);
 /* Takes the caller's reference; sets m->seq and m->off. */
 void ring_push(struct ring *r, struct bmsg *m);
 uint64_t ring_oldest_seq(const struct ring *r);
