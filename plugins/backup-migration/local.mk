@@ -57,8 +57,8 @@ tests_integration_backup_write_CPPFLAGS = $(backup_test_cppflags)
 tests_integration_backup_write_CFLAGS = $(backup_test_cflags)
 tests_integration_backup_write_LDADD = $(backup_test_libs)
 
-dist_check_SCRIPTS += tests/integration/backup_cli.py
-TESTS += tests/integration/backup_cli.py
+dist_check_SCRIPTS += tests/integration/backup_cli.py tests/integration/backup_nearsim.py
+TESTS += tests/integration/backup_cli.py tests/integration/backup_nearsim.py
 dist_check_DATA += tests/integration/backup_util.py \
 	tests/fixtures/backup/mpc_tls_dummy_root_cert.der \
 	tests/fixtures/backup/mpc_tls_dummy_issuer_key_pkcs8v1.pem
