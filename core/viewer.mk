@@ -34,3 +34,17 @@ TESTS += tests/integration/viewer_nearsim
 tests_integration_viewer_nearsim_SOURCES = tests/integration/viewer_nearsim.c
 tests_integration_viewer_nearsim_CFLAGS = $(viewer_test_cflags)
 tests_integration_viewer_nearsim_LDADD = $(viewer_test_ldadd)
+
+# libFuzzer target for the response parser, built with $(CLANG) and run briefly (skips without clang).
+TESTS += tests/fuzz/run-rpc.sh
+EXTRA_DIST += tests/fuzz/run-rpc.sh tests/fuzz/fuzz_rpc_response.c
+dist_check_DATA += tests/fixtures/viewer/corpus/fuzz_rpc_response/block_final.json \
+	tests/fixtures/viewer/corpus/fuzz_rpc_response/invalid_json.txt \
+	tests/fixtures/viewer/corpus/fuzz_rpc_response/rate_limited_429.txt \
+	tests/fixtures/viewer/corpus/fuzz_rpc_response/unknown_account.json \
+	tests/fixtures/viewer/corpus/fuzz_rpc_response/validation_400.json \
+	tests/fixtures/viewer/corpus/fuzz_rpc_response/view_ok.json \
+	tests/fixtures/viewer/corpus/fuzz_rpc_response/view_quirk.json
+
+dist_check_SCRIPTS += tests/integration/viewer_cli.sh
+TESTS += tests/integration/viewer_cli.sh
