@@ -120,10 +120,12 @@ static int parse_header(struct jscan *j, struct where *w, struct blockdoc *d, un
 				return jscan_fail(j, "not a decimal u64 string");
 			*have |= HAVE_TIME;
 		} else if (jstr_eq(&k, "timestamp")) {
+			/* the legacy number: only a fallback, and re-encoders print it as 1.7e18 */
+			struct jstr raw;
 			w->field = "timestamp";
-			if (jscan_u64(j, &ts_num) < 0)
+			if (jscan_skip(j, &raw) < 0)
 				return -1;
-			have_ts_num = 1;
+			have_ts_num = dec_u64(&raw, &ts_num) == 0;
 		} else if (jscan_skip(j, NULL) < 0) {
 			return -1;
 		}

@@ -28,3 +28,10 @@ dist_check_DATA += tests/fixtures/blocks/no_forks.snap tests/fixtures/blocks/sim
 	tests/fixtures/blocks/lake_localnet_879765_block.json \
 	tests/fixtures/blocks/lake_localnet_879765_shard_0.json \
 	tests/fixtures/blocks/kdf_derive_tweak.snap tests/fixtures/blocks/kdf_derive_app_id.snap
+
+# Integration: nearsim with MPC traffic, faults and kill -9, optimistic forks; the CLI is
+# the consumer.
+blocks_integration_tests = tests/integration/blocks_mpc.sh tests/integration/blocks_faults.sh
+dist_check_SCRIPTS += $(blocks_integration_tests)
+TESTS += $(blocks_integration_tests)
+dist_check_DATA += tests/integration/blocks_lib.sh tests/integration/blocks_check.py

@@ -68,6 +68,7 @@ struct blockstream {
 	char *state_dir;
 	char *start;
 	char resume_hash[NEAR_HASH_B58_MAX];
+	int force_start;
 	int optimistic;
 	unsigned fetch_ahead, fallback_after, tracker_window;
 	double probe, cursor_interval, head_interval, retry_max, max_lag;
@@ -905,15 +906,16 @@ static void head_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		mset(bs->m_lag_seconds, NULL, wall_now() - (double)bs->tip_ts / 1e9);
 }
 
-static void probe_done(void *ud, int ok, uint64_t height, const char *error)
+/* The primary is healthy again when it serves the last delivered block, as delivered. */
+static void probe_done(void *ud, struct bsrc_result *r)
 {
 	struct blockstream *bs = ud;
+	int good = r->status == BSRC_BLOCK && bs->have_tip &&
+		   !memcmp(r->block->hash_bin, bs->tip_bin, 32);
 
-	(void)height;
-	(void)error;
 	bs->probe_req = NULL;
-	if (ok && bs->active != 0)
-		switch_to(bs, 0, "the primary answers again");
+	if (good && bs->active != 0)
+		switch_to(bs, 0, "the primary serves blocks again");
 	pump(bs);
 }
 
@@ -923,9 +925,9 @@ static void probe_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 	(void)loop;
 	(void)revents;
-	if (bs->active == 0 || bs->probe_req || bs->stopped)
+	if (bs->active == 0 || bs->probe_req || bs->stopped || !bs->have_tip)
 		return;
-	bs->probe_req = bs->srcs[0].ops->head(bs->srcs[0].src, bs->optimistic, probe_done, bs);
+	bs->probe_req = bs->srcs[0].ops->fetch(bs->srcs[0].src, bs->tip_height, 0, 0, probe_done, bs);
 }
 
 /* ---- life cycle ------------------------------------------------------------------- */
@@ -965,6 +967,7 @@ struct blockstream *blockstream_new_with(struct ev_loop *loop, struct http_clien
 		snprintf(err, errsz, "out of memory");
 		goto fail;
 	}
+	bs->force_start = bc->force_start;
 	if (bc->resume_hash)
 		snprintf(bs->resume_hash, sizeof(bs->resume_hash), "%s", bc->resume_hash);
 	if (strcmp(bs->start, "cursor") && strcmp(bs->start, "head")) {
@@ -1072,7 +1075,7 @@ int blockstream_start(struct blockstream *bs)
 		log_error(LOG, "%s", err);
 		return -1;
 	}
-	if (!strcmp(bs->start, "cursor") && rc == 0) {
+	if (rc == 0 && !bs->force_start) {
 		const char *hs = bs->optimistic ? c.final_hash : c.hash;
 		uint64_t hh = bs->optimistic ? c.final_height : c.height;
 		bs->next = hh + 1;
@@ -1088,7 +1091,8 @@ int blockstream_start(struct blockstream *bs)
 		}
 		log_info(LOG, "resuming after block %llu (%s) from the cursor in %s",
 			 (unsigned long long)hh, hs, bs->state_dir);
-	} else if (!strcmp(bs->start, "cursor") || !strcmp(bs->start, "head")) {
+	} else if (!strcmp(bs->start, "cursor") || !strcmp(bs->start, "head") ||
+		   (rc == 0 && bs->force_start && !strcmp(bs->start, "cursor"))) {
 		bs->start_at_head = 1;
 		if (!strcmp(bs->start, "cursor"))
 			log_info(LOG, "no cursor%s%s; starting at the head", bs->state_dir ? " in " : "",
@@ -1147,7 +1151,7 @@ void blockstream_stop(struct blockstream *bs)
 		bs->head_req = NULL;
 	}
 	if (bs->probe_req) {
-		bs->srcs[0].ops->cancel_head(bs->srcs[0].src, bs->probe_req);
+		bs->srcs[0].ops->cancel(bs->srcs[0].src, bs->probe_req);
 		bs->probe_req = NULL;
 	}
 	ev_timer_stop(bs->loop, &bs->head_timer);

@@ -61,7 +61,9 @@ struct blockstream_config {
 	const char *api_key;
 	const char *contract;		/* NULL = no MPC events, filters only */
 	int optimistic;
-	const char *start;		/* "cursor", "head" or a height; NULL = "cursor" */
+	const char *start;		/* without a cursor: "cursor" (= the head), "head" or a
+					   height; NULL = "cursor" */
+	int force_start;		/* 1: start as `start` says even when a cursor exists */
 	const char *resume_hash;	/* with a height H: the hash of block H-1's successor's
 					   parent, i.e. the last block the consumer has; checked */
 	unsigned fetch_ahead;		/* 0 = 32 */

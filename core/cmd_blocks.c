@@ -642,6 +642,7 @@ int cmd_blocks(int argc, char **argv, const char *config_path)
 		if (have_from) {
 			snprintf(from_s, sizeof(from_s), "%llu", (unsigned long long)c.from);
 			bc.start = from_s;
+			bc.force_start = 1;
 		} else {
 			bc.start = state_dir ? "cursor" : "head";
 		}
@@ -676,6 +677,7 @@ int cmd_blocks(int argc, char **argv, const char *config_path)
 			if (have_from) {
 				snprintf(from_s, sizeof(from_s), "%llu", (unsigned long long)c.from);
 				bc.start = from_s;
+				bc.force_start = 1;
 			} else {
 				bc.start = cfg_get(cfg, "blocks", "start");
 			}
