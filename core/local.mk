@@ -1,6 +1,7 @@
 # The daemon: one convenience library with everything but main(), so that tests,
 # benchmarks and the simulator can link the same code.
 include $(srcdir)/core/runtime.mk
+include $(srcdir)/core/tx.mk
 include $(srcdir)/core/blocks.mk
 include $(srcdir)/core/viewer.mk
 
@@ -12,7 +13,7 @@ core_host_sources = core/metrics.c core/metrics.h core/provider.h \
 	core/sources.c core/sources.h
 
 noinst_LTLIBRARIES += core/libmpci.la
-core_libmpci_la_SOURCES = $(core_runtime_sources) $(core_host_sources) $(core_blocks_sources) $(core_viewer_sources)
+core_libmpci_la_SOURCES = $(core_runtime_sources) $(core_host_sources) $(core_tx_sources) $(core_blocks_sources) $(core_viewer_sources)
 core_libmpci_la_CFLAGS = $(AM_CFLAGS) $(LIBEV_CFLAGS) $(CURL_CFLAGS) $(CJSON_CFLAGS) \
 	$(SODIUM_CFLAGS) $(INIH_CFLAGS)
 core_libmpci_la_LIBADD = core/near/libnear.la $(LIBEV_LIBS) $(CURL_LIBS) $(CJSON_LIBS) \

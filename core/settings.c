@@ -63,6 +63,18 @@ const struct cfg_key settings_blocks_keys[] = {
 };
 
 const struct cfg_key settings_tx_keys[] = {
+	{ "queue_max", CFG_UINT, "10000", "transactions a signer may have queued or in flight" },
+	{ "in_flight_max", CFG_UINT, "256", "signed transactions per access key not yet finished (the pipeline)" },
+	{ "submit_parallel", CFG_UINT, "1", "send_tx calls in flight per access key; above 1 only for nodes that accept nonces out of order" },
+	{ "wait_deadline", CFG_DURATION, "2m", "default deadline: then a transaction is reported unknown (rejected if never sent)" },
+	{ "default_gas", CFG_STR, "300T", "gas of a request that gives none: a number, or with T (Tgas) or P (Pgas)" },
+	{ "wait_until", CFG_STR, "EXECUTED", "finality of a send_and_wait outcome: EXECUTED_OPTIMISTIC, EXECUTED or FINAL" },
+	{ "accept_level", CFG_STR, "INCLUDED", "when a send counts as accepted: NONE (the node took it), INCLUDED or INCLUDED_FINAL" },
+	{ "block_refresh", CFG_DURATION, "10s", "how often the final block hash that transactions are signed on is refreshed" },
+	{ "retry_interval", CFG_DURATION, "1s", "pause before following, checking or sending again after a failure" },
+	{ "sweep_interval", CFG_DURATION, "1s", "when the newest transaction of a key takes this long, look at the others without it" },
+	{ "status_timeout", CFG_DURATION, "20s", "HTTP timeout of send_tx and tx calls (a node waits up to 10 s)" },
+	{ "compact_bytes", CFG_SIZE, "8M", "rewrite the transaction journal when it grows past this" },
 	{ NULL, 0, NULL, NULL },
 };
 

@@ -1,0 +1,294 @@
+/*
+ * tx_driver: the transaction sender on its own, as the daemon will run it:
+ * configuration, RPC client with failover, sender with its journal.  The
+ * integration tests and the benchmark drive it against nearsim.
+ *
+ *   tx_driver -c CONF --state-dir DIR [--count N] [--wait] [--method M]
+ *             [--receiver R] [--args JSON] [--signer NAME] [--deadline S]
+ *             [--log FILE] [--log-level L] [--timeout S] [--bench]
+ *   tx_driver --sign-rate    (libsodium's raw ed25519 signing rate, and ours)
+ *
+ * It submits N transactions (args {"i":K} unless --args), prints "queued N"
+ * once they are in the journal, one "done id=.. status=.. hash=.." line per
+ * callback, and a "stats ..." line when nothing is pending any more (also
+ * after a restart with --count 0: then the outcomes of the replayed
+ * transactions go to the log only).
+ */
+#include <curl/curl.h>
+#include <ev.h>
+#include <inttypes.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "config.h"
+#include "http.h"
+#include "log.h"
+#include "metrics.h"
+#include "near/tx.h"
+#include "rpc.h"
+#include "settings.h"
+#include "txsend.h"
+
+static const char *const status_names[] = { "accepted", "succeeded", "failed", "unknown",
+					     "rejected" };
+
+struct driver {
+	struct ev_loop *loop;
+	struct txsend *ts;
+	unsigned count, done;
+	int bench;
+	double t0, t_signed, t_sent, t_done;
+	ev_timer poll, announce, give_up;
+	unsigned by_status[5];
+};
+
+static double mono(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static void on_done(void *ctx, const struct mpci_tx_result *r)
+{
+	struct driver *d = ctx;
+	d->done++;
+	if (r->status >= 0 && r->status <= 4)
+		d->by_status[r->status]++;
+	if (!d->bench)
+		printf("done id=%" PRIu64 " status=%s hash=%s value=%.*s error=%s\n", r->id,
+		       status_names[r->status], r->hash ? r->hash : "-",
+		       (int)(r->value ? r->value_len : 0), r->value ? r->value : "",
+		       r->error ? r->error : "-");
+	fflush(stdout);
+}
+
+static void finish_line(struct driver *d)
+{
+	struct txsend_stats s;
+	txsend_get_stats(d->ts, &s);
+	printf("stats signed=%" PRIu64 " submissions=%" PRIu64 " resubmissions=%" PRIu64
+	       " resigns=%" PRIu64 " nonce_errors=%" PRIu64 " reported=%" PRIu64
+	       " replayed=%" PRIu64 " callbacks=%u succeeded=%u failed=%u unknown=%u"
+	       " rejected=%u accepted=%u\n", s.signed_txs, s.submissions, s.resubmissions,
+	       s.resigns, s.nonce_errors, s.reported, s.replayed, d->done,
+	       d->by_status[MPCI_TX_SUCCEEDED], d->by_status[MPCI_TX_FAILED],
+	       d->by_status[MPCI_TX_UNKNOWN], d->by_status[MPCI_TX_REJECTED],
+	       d->by_status[MPCI_TX_ACCEPTED]);
+	if (d->bench && d->count) {
+		double n = d->count;
+		printf("bench txs=%u signed_per_s=%.0f submitted_per_s=%.0f confirmed_per_s=%.0f "
+		       "nonce_errors=%" PRIu64 " resigns=%" PRIu64 "\n", d->count,
+		       n / (d->t_signed - d->t0), n / (d->t_sent - d->t0),
+		       n / (d->t_done - d->t0), s.nonce_errors, s.resigns);
+	}
+	fflush(stdout);
+}
+
+static void poll_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct driver *d = w->data;
+	struct txsend_stats s;
+	txsend_get_stats(d->ts, &s);
+	double now = mono();
+	if (!d->t_signed && s.signed_txs >= d->count)
+		d->t_signed = now;
+	if (!d->t_sent && s.submissions >= d->count)
+		d->t_sent = now;
+	if (txsend_queue_length(d->ts) == 0 && d->done >= d->count) {
+		d->t_done = now;
+		if (!d->t_signed)
+			d->t_signed = now;
+		if (!d->t_sent)
+			d->t_sent = now;
+		ev_break(loop, EVBREAK_ALL);
+	}
+}
+
+static void announce_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct driver *d = w->data;
+	printf("queued %u\n", d->count);
+	fflush(stdout);
+}
+
+static void give_up_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	fprintf(stderr, "tx_driver: timeout with %zu transactions pending\n",
+		txsend_queue_length(((struct driver *)w->data)->ts));
+	ev_break(loop, EVBREAK_ALL);
+}
+
+/* Mean RPC latency per method (from the rpc client's histogram). */
+static void print_latency(const struct mpci_metric_family *f, void *ud)
+{
+	if (strcmp(f->name, "mpc_indexer_rpc_request_duration_seconds") != 0)
+		return;
+	for (size_t i = 0; i < f->n_samples; i++) {
+		const struct mpci_metric_sample *s = &f->samples[i];
+		if (s->count)
+			printf("latency method=%s calls=%" PRIu64 " mean_ms=%.2f\n",
+			       s->label_values[1], s->count, 1000 * s->sum / (double)s->count);
+	}
+}
+
+static int sign_rate(void)
+{
+	struct near_secret sk;
+	struct near_pubkey pk;
+	uint8_t msg[32] = { 1 }, sig[64], bh[32] = { 2 };
+	const char *args = "{\"request\":{\"tweak\":[1,2,3],\"payload\":{\"Ecdsa\":\"0102\"},\"domain_id\":0}}";
+	struct near_fc_action act = { "respond", (const uint8_t *)args, strlen(args),
+				      300000000000000ULL, 0 };
+	unsigned n = 0;
+	double t0, t;
+
+	if (sodium_init() < 0 || near_secret_generate(&sk) < 0)
+		return 1;
+	near_secret_pubkey(&pk, &sk);
+	t0 = mono();
+	do {
+		for (int i = 0; i < 1000; i++, n++) {
+			msg[0] = (uint8_t)n;
+			crypto_sign_detached(sig, NULL, msg, sizeof(msg), sk.sk);
+		}
+	} while ((t = mono()) - t0 < 1.0);
+	printf("sign_rate libsodium_ed25519_per_s=%.0f\n", n / (t - t0));
+	n = 0;
+	t0 = mono();
+	do {
+		for (int i = 0; i < 1000; i++, n++) {
+			struct near_signed_tx st;
+			if (near_tx_sign(&st, "node.test.near", &pk, 1000000 + n, "mpc.test.near",
+					 bh, &act, 1, &sk) < 0)
+				return 1;
+			near_signed_tx_free(&st);
+		}
+	} while ((t = mono()) - t0 < 1.0);
+	printf("sign_rate near_tx_sign_per_s=%.0f\n", n / (t - t0));
+	near_secret_wipe(&sk);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *conf = NULL, *state = NULL, *method = "verify_tee", *receiver = NULL;
+	const char *args = NULL, *signer = NULL, *logf = NULL, *level = "info";
+	double deadline = 0, timeout = 120;
+	int wait = 0;
+	struct driver d = { 0 };
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!strcmp(a, "--sign-rate"))
+			return sign_rate();
+		if (!strcmp(a, "--wait")) { wait = 1; continue; }
+		if (!strcmp(a, "--bench")) { d.bench = 1; continue; }
+		if (!v) {
+			fprintf(stderr, "tx_driver: %s needs a value\n", a);
+			return 2;
+		}
+		i++;
+		if (!strcmp(a, "-c")) conf = v;
+		else if (!strcmp(a, "--state-dir")) state = v;
+		else if (!strcmp(a, "--count")) d.count = (unsigned)atoi(v);
+		else if (!strcmp(a, "--method")) method = v;
+		else if (!strcmp(a, "--receiver")) receiver = v;
+		else if (!strcmp(a, "--args")) args = v;
+		else if (!strcmp(a, "--signer")) signer = v;
+		else if (!strcmp(a, "--deadline")) deadline = atof(v);
+		else if (!strcmp(a, "--log")) logf = v;
+		else if (!strcmp(a, "--log-level")) level = v;
+		else if (!strcmp(a, "--timeout")) timeout = atof(v);
+		else {
+			fprintf(stderr, "tx_driver: unknown option %s\n", a);
+			return 2;
+		}
+	}
+	if (!conf || !state) {
+		fprintf(stderr, "tx_driver: -c CONF and --state-dir DIR are required\n");
+		return 2;
+	}
+	enum log_level lvl;
+	if (log_level_parse(level, &lvl) < 0 || log_open(logf, lvl) < 0) {
+		fprintf(stderr, "tx_driver: cannot open the log\n");
+		return 2;
+	}
+	struct cfg *cfg;
+	struct cfg_error ce;
+	char err[1024];
+	if (cfg_load(&cfg, conf, &ce) < 0 || settings_check(cfg, &ce) < 0) {
+		fprintf(stderr, "tx_driver: %s\n", cfg_format_error(&ce, err, sizeof(err)));
+		return 3;
+	}
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	d.loop = ev_default_loop(0);
+	struct http_client *http = http_client_new(d.loop);
+	struct metrics *reg = metrics_new();
+	struct rpc *rpc = rpc_new(d.loop, http, reg, cfg, err, sizeof(err));
+	if (!rpc) {
+		fprintf(stderr, "tx_driver: %s\n", err);
+		return 3;
+	}
+	d.ts = txsend_new(d.loop, rpc, cfg, reg, state, err, sizeof(err));
+	if (!d.ts) {
+		fprintf(stderr, "tx_driver: %s\n", err);
+		rpc_free(rpc);
+		return 3;
+	}
+	int rc = 0;
+	if (txsend_start(d.ts) < 0)
+		rc = 1;
+	d.t0 = mono();
+	char abuf[64];
+	for (unsigned i = 0; i < d.count && rc == 0; i++) {
+		if (!args)
+			snprintf(abuf, sizeof(abuf), "{\"i\":%u}", i);
+		const char *a = args ? args : abuf;
+		struct mpci_tx_request req = {
+			.struct_size = sizeof(req), .signer = signer, .receiver = receiver,
+			.method = method, .args = a, .args_len = strlen(a),
+			.wait = wait ? MPCI_TX_WAIT : MPCI_TX_SEND, .deadline = deadline,
+		};
+		uint64_t id;
+		int r = txsend_submit(d.ts, &req, on_done, &d, &id, err, sizeof(err));
+		if (r != MPCI_OK) {
+			printf("refused rc=%d error=%s\n", r, err);
+			fflush(stdout);
+			rc = 4;
+		}
+	}
+	if (rc == 0) {
+		ev_timer_init(&d.announce, announce_cb, 0.05, 0);
+		d.announce.data = &d;
+		ev_timer_start(d.loop, &d.announce);
+		ev_timer_init(&d.poll, poll_cb, 0.005, 0.005);
+		d.poll.data = &d;
+		ev_timer_start(d.loop, &d.poll);
+		ev_timer_init(&d.give_up, give_up_cb, timeout, 0);
+		d.give_up.data = &d;
+		ev_timer_start(d.loop, &d.give_up);
+		ev_run(d.loop, 0);
+		if (txsend_queue_length(d.ts) != 0)
+			rc = 1;
+		finish_line(&d);
+		if (d.bench)
+			metrics_collect(reg, print_latency, NULL);
+		ev_timer_stop(d.loop, &d.poll);
+		ev_timer_stop(d.loop, &d.give_up);
+		ev_timer_stop(d.loop, &d.announce);
+	}
+	txsend_stop(d.ts);
+	txsend_free(d.ts);
+	rpc_free(rpc);
+	http_client_free(http);
+	metrics_free(reg);
+	cfg_free(cfg);
+	curl_global_cleanup();
+	ev_loop_destroy(d.loop);
+	log_close();
+	return rc;
+}
