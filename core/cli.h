@@ -15,6 +15,7 @@ int cmd_plugins(int argc, char **argv, const char *config_path);
 int cmd_blocks(int argc, char **argv, const char *config_path);
 int cmd_view(int argc, char **argv, const char *config_path);
 int cmd_backup(int argc, char **argv, const char *config_path);
+int cmd_tx(int argc, char **argv, const char *config_path);
 
 /* Load the configuration or print why not; NULL means exit EXIT_CONFIG. */
 struct cfg *cli_load_config(const char *path);

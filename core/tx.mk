@@ -2,7 +2,7 @@
 # queue with submission and status following, and `mpc-indexer tx`.
 core_tx_sources = core/signer.c core/signer.h core/nonce.c core/nonce.h \
 	core/txjournal.c core/txjournal.h core/txcheck.c core/txcheck.h \
-	core/txsend.c core/txsend.h
+	core/txsend.c core/txsend.h core/cmd_tx.c
 
 tx_test_cflags = $(AM_CFLAGS) $(LIBEV_CFLAGS) $(CURL_CFLAGS) $(CJSON_CFLAGS) $(SODIUM_CFLAGS) \
 	$(INIH_CFLAGS)
