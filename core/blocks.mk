@@ -36,3 +36,10 @@ blocks_integration_tests = tests/integration/blocks_mpc.sh tests/integration/blo
 dist_check_SCRIPTS += $(blocks_integration_tests)
 TESTS += $(blocks_integration_tests)
 dist_check_DATA += tests/integration/blocks_lib.sh tests/integration/blocks_check.py
+
+# libFuzzer target for the block-document parser (skips without clang).
+TESTS += tests/fuzz/run-blocks.sh
+EXTRA_DIST += tests/fuzz/run-blocks.sh tests/fuzz/fuzz_blockdoc.c
+dist_check_DATA += tests/fixtures/blocks/corpus/fuzz_blockdoc/lake_localnet_879765.json \
+	tests/fixtures/blocks/corpus/fuzz_blockdoc/nearsim_sign_104.json \
+	tests/fixtures/blocks/corpus/fuzz_blockdoc/null.json
