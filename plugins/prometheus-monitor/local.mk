@@ -51,3 +51,18 @@ tests_unit_test_prom_plugin_SOURCES = tests/unit/test_prom_plugin.c
 tests_unit_test_prom_plugin_CFLAGS = $(AM_CFLAGS) $(LIBEV_CFLAGS) $(CURL_CFLAGS) $(CJSON_CFLAGS) $(INIH_CFLAGS)
 tests_unit_test_prom_plugin_LDADD = core/libmpci.la $(LIBEV_LIBS) $(CURL_LIBS) $(CJSON_LIBS) $(PTHREAD_LIBS)
 EXTRA_tests_unit_test_prom_plugin_DEPENDENCIES = plugins/prometheus-monitor/prometheus-monitor.la
+
+# make bench: /metrics with 10,000 series (tests/bench/prom_scrape.sh).
+check_LTLIBRARIES += tests/bench/prom_bulk.la
+tests_bench_prom_bulk_la_SOURCES = tests/bench/prom_bulk.c
+tests_bench_prom_bulk_la_CPPFLAGS = -I$(top_srcdir)/include -D_GNU_SOURCE
+tests_bench_prom_bulk_la_LDFLAGS = $(plugin_link_flags) -rpath /nowhere
+check_PROGRAMS += tests/bench/prom_scrape
+tests_bench_prom_scrape_SOURCES = tests/bench/prom_scrape.c \
+	plugins/prometheus-monitor/expo.c plugins/prometheus-monitor/pbuf.c
+tests_bench_prom_scrape_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/prometheus-monitor
+tests_bench_prom_scrape_CFLAGS = $(AM_CFLAGS) $(LIBEV_CFLAGS) $(CURL_CFLAGS) $(INIH_CFLAGS)
+tests_bench_prom_scrape_LDADD = core/libmpci.la $(LIBEV_LIBS) $(CURL_LIBS) $(PTHREAD_LIBS) -lm
+EXTRA_tests_bench_prom_scrape_DEPENDENCIES = plugins/prometheus-monitor/prometheus-monitor.la \
+	tests/bench/prom_bulk.la
+BENCHES += tests/bench/prom_scrape.sh

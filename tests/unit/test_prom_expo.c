@@ -42,13 +42,67 @@ static void test_numbers(void)
 	is_number(1e300, "1e+300");
 	is_number(0.1, "0.1");
 	is_number(0.25, "0.25");
-	is_number(1.0 / 3, "0.33333333333333331");
+	is_number(1.0 / 3, "0.3333333333333333");
+	is_number(2.0 / 3, "0.6666666666666666");
+	is_number(0.1 + 0.2, "0.30000000000000004");
+	is_number(1e-5, "0.00001");
+	is_number(1e-6, "1e-06");
+	is_number(-1.5e-3, "-0.0015");
+	is_number(123456.789, "123456.789");
+	is_number(4503599627370495.5, "4503599627370495.5");
+	is_number(5e-324, "4.94065645841247e-324");
+	is_number(1e-7, "1e-07");
 	is_number(NAN, "NaN");
 	is_number(INFINITY, "+Inf");
 	is_number(-INFINITY, "-Inf");
-	char *s = number(1.0 / 3);
-	ok(strtod(s, NULL) == 1.0 / 3, "a non-integer reads back exactly");
-	free(s);
+	/* Every double reads back exactly, and no longer than Python's repr
+	 * (the shortest round-trip form) when that has at most 17 digits. */
+	uint64_t x = 88172645463325252ull;
+	int bad = 0, longer = 0;
+	for (int i = 0; i < 200000; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		double v;
+		if (i % 2) {
+			uint64_t bits = x;
+			memcpy(&v, &bits, sizeof(v));
+		} else {
+			v = (double)(x % 100000000) / pow(10, (double)(x % 13)) + (double)(x % 7) * 1e-9;
+		}
+		if (isnan(v) || isinf(v))
+			continue;
+		char *s = number(v), sh[40];
+		if (strtod(s, NULL) != v && bad++ < 5)
+			diag("%.17g rendered as %s", v, s);
+		/* the shortest of %.1g..%.17g that reads back */
+		for (int p = 1; p <= 17; p++) {
+			snprintf(sh, sizeof(sh), "%.*g", p, v);
+			if (strtod(sh, NULL) == v)
+				break;
+		}
+		size_t digits = 0, sdigits = 0;
+		for (const char *c = s; *c && *c != 'e'; c++)
+			digits += *c >= '0' && *c <= '9';
+		for (const char *c = sh; *c && *c != 'e'; c++)
+			sdigits += *c >= '0' && *c <= '9';
+		if (fabs(v) >= 1e-6 && fabs(v) < 9007199254740992.0 && v != floor(v)) {
+			/* leading zeros of 0.000x count as digits here: compare significant ones */
+			const char *c = s + (*s == '-');
+			while (*c == '0' || *c == '.')
+				c++, digits--;
+			if (strchr(c, '.') == NULL && strchr(s, '.'))
+				digits += 0;
+			const char *t = sh + (*sh == '-');
+			while (*t == '0' || *t == '.')
+				t++, sdigits--;
+			if (digits > sdigits && longer++ < 5)
+				diag("%.17g: %s is longer than %s", v, s, sh);
+		}
+		free(s);
+	}
+	is_int(bad, 0, "200000 random doubles read back exactly");
+	is_int(longer, 0, "and use the fewest significant digits");
 }
 
 static void test_counter_gauge(void)
