@@ -2,6 +2,7 @@
 # queue with submission and status following, and `mpc-indexer tx`.
 core_tx_sources = core/signer.c core/signer.h core/nonce.c core/nonce.h \
 	core/txjournal.c core/txjournal.h core/txcheck.c core/txcheck.h \
+	core/txoutcome.c core/txoutcome.h \
 	core/txsend.c core/txsend.h core/cmd_tx.c
 
 tx_test_cflags = $(AM_CFLAGS) $(LIBEV_CFLAGS) $(CURL_CFLAGS) $(CJSON_CFLAGS) $(SODIUM_CFLAGS) \
@@ -14,3 +15,27 @@ check_PROGRAMS += tests/integration/tx_driver
 tests_integration_tx_driver_SOURCES = tests/integration/tx_driver.c
 tests_integration_tx_driver_CFLAGS = $(tx_test_cflags)
 tests_integration_tx_driver_LDADD = $(tx_test_ldadd)
+
+# Unit tests (TAP).
+tx_unit_tests = tests/unit/test_txjournal tests/unit/test_nonce tests/unit/test_txcheck \
+	tests/unit/test_txoutcome tests/unit/test_signer tests/unit/test_txsend
+check_PROGRAMS += $(tx_unit_tests)
+TESTS += $(tx_unit_tests)
+tests_unit_test_txjournal_SOURCES = tests/unit/test_txjournal.c
+tests_unit_test_txjournal_CFLAGS = $(tx_test_cflags)
+tests_unit_test_txjournal_LDADD = $(tx_test_ldadd)
+tests_unit_test_nonce_SOURCES = tests/unit/test_nonce.c
+tests_unit_test_nonce_CFLAGS = $(tx_test_cflags)
+tests_unit_test_nonce_LDADD = $(tx_test_ldadd)
+tests_unit_test_txcheck_SOURCES = tests/unit/test_txcheck.c
+tests_unit_test_txcheck_CFLAGS = $(tx_test_cflags)
+tests_unit_test_txcheck_LDADD = $(tx_test_ldadd)
+tests_unit_test_txoutcome_SOURCES = tests/unit/test_txoutcome.c
+tests_unit_test_txoutcome_CFLAGS = $(tx_test_cflags)
+tests_unit_test_txoutcome_LDADD = $(tx_test_ldadd)
+tests_unit_test_signer_SOURCES = tests/unit/test_signer.c
+tests_unit_test_signer_CFLAGS = $(tx_test_cflags)
+tests_unit_test_signer_LDADD = $(tx_test_ldadd)
+tests_unit_test_txsend_SOURCES = tests/unit/test_txsend.c
+tests_unit_test_txsend_CFLAGS = $(tx_test_cflags)
+tests_unit_test_txsend_LDADD = $(tx_test_ldadd)

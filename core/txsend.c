@@ -19,24 +19,10 @@
 #include "signer.h"
 #include "txcheck.h"
 #include "txjournal.h"
+#include "txoutcome.h"
 #include "txsend.h"
 
 #define TX_LOG "tx"
-
-/* Levels of the TxExecutionStatus enum, in the order nearcore defines them. */
-enum level { LV_NONE, LV_INCLUDED, LV_EXECUTED_OPTIMISTIC, LV_INCLUDED_FINAL,
-	     LV_EXECUTED, LV_FINAL, LV_COUNT };
-static const char *const level_names[LV_COUNT] = {
-	"NONE", "INCLUDED", "EXECUTED_OPTIMISTIC", "INCLUDED_FINAL", "EXECUTED", "FINAL",
-};
-
-static int level_parse(const char *s)
-{
-	for (int i = 0; s && i < LV_COUNT; i++)
-		if (strcmp(s, level_names[i]) == 0)
-			return i;
-	return -1;
-}
 
 enum tx_state {
 	TX_QUEUED,	/* waiting to be signed: in key->queue */
@@ -617,56 +603,45 @@ static void report(struct tx *t, int status, const char *error)
 		t->done(t->ctx, &r);
 }
 
-/* First Failure among the receipt outcomes, or NULL. */
-static const cJSON *receipt_failure(const cJSON *res)
-{
-	const cJSON *ro = cJSON_GetObjectItemCaseSensitive(res, "receipts_outcome"), *o;
-	cJSON_ArrayForEach(o, ro) {
-		const cJSON *st = cJSON_GetObjectItemCaseSensitive(
-			cJSON_GetObjectItemCaseSensitive(o, "outcome"), "status");
-		const cJSON *f = cJSON_GetObjectItemCaseSensitive(st, "Failure");
-		if (f)
-			return f;
-	}
-	return NULL;
-}
-
 /* 1: finished (outcome set), 0: not there yet. */
 static int judge(struct tx *t, const cJSON *res)
 {
 	struct txsend *ts = t->ts;
-	const cJSON *fes = cJSON_GetObjectItemCaseSensitive(res, "final_execution_status");
-	const cJSON *st = cJSON_GetObjectItemCaseSensitive(res, "status");
-	int lv = cJSON_IsString(fes) ? level_parse(fes->valuestring) : -1;
+	struct txoutcome o;
 
 	if (t->e.wait == MPCI_TX_SEND) {
+		const cJSON *fes = cJSON_GetObjectItemCaseSensitive(res, "final_execution_status");
+		int lv = cJSON_IsString(fes) ? tx_level_parse(fes->valuestring) : -1;
+		if (lv >= 0 && !tx_level_meets(lv, ts->accept_lv))
+			return 0;
 		finish(t, MPCI_TX_ACCEPTED, NULL);
 		return 1;
 	}
-	if (lv >= 0 && lv < ts->wait_lv && !(ts->wait_lv == LV_EXECUTED && lv == LV_FINAL))
+	if (txoutcome_judge(res, ts->wait_lv, &o) < 0) {
+		log_warn(TX_LOG, "tx %" PRIu64 " hash %s: unusable outcome (%s); asking again",
+			 t->e.id, t->hash_b58, o.error ? o.error : "?");
+		txoutcome_free(&o);
 		return 0;
-	const cJSON *fail = cJSON_GetObjectItemCaseSensitive(st, "Failure");
-	const cJSON *val = cJSON_GetObjectItemCaseSensitive(st, "SuccessValue");
-	if (fail || (cJSON_IsString(val) && (fail = receipt_failure(res)))) {
-		char *txt = cJSON_PrintUnformatted(fail);
-		int invalid = cJSON_GetObjectItemCaseSensitive(fail, "InvalidTxError") != NULL;
-		finish(t, invalid ? MPCI_TX_REJECTED : MPCI_TX_FAILED, txt ? txt : "Failure");
-		free(txt);
-		return 1;
 	}
-	if (!cJSON_IsString(val))
-		return 0; /* NotStarted, Started: the receipts are still running */
-	size_t n = 0;
-	uint8_t *v = b64_decode_alloc(val->valuestring, strlen(val->valuestring), &n);
-	if (v) {
-		t->value = realloc(v, n + 1); /* NUL-terminate for the caller's convenience */
-		if (!t->value)
-			t->value = (char *)v;
-		else
-			t->value[n] = 0;
-		t->value_len = n;
+	switch (o.kind) {
+	case TXO_SUCCEEDED:
+		free(t->value);
+		t->value = o.value;
+		t->value_len = o.value_len;
+		o.value = NULL;
+		finish(t, MPCI_TX_SUCCEEDED, NULL);
+		break;
+	case TXO_FAILED:
+		finish(t, MPCI_TX_FAILED, o.error);
+		break;
+	case TXO_INVALID:
+		finish(t, MPCI_TX_REJECTED, o.error);
+		break;
+	default:
+		txoutcome_free(&o);
+		return 0;
 	}
-	finish(t, MPCI_TX_SUCCEEDED, NULL);
+	txoutcome_free(&o);
 	return 1;
 }
 
@@ -817,7 +792,7 @@ static void on_sent(const struct rpc_result *res, void *ud)
 	k->sending--;
 	kick(ts); /* the lane may move on */
 	if (res->ok) {
-		if (t->e.wait == MPCI_TX_SEND && ts->accept_lv == LV_NONE)
+		if (t->e.wait == MPCI_TX_SEND && ts->accept_lv == TXL_NONE)
 			finish(t, MPCI_TX_ACCEPTED, NULL);
 		else
 			follow(t);
@@ -981,7 +956,7 @@ static void ensure_watch(struct txkey *k)
 		return;
 	snprintf(params, sizeof(params),
 		 "{\"tx_hash\":\"%s\",\"sender_account_id\":\"%s\",\"wait_until\":\"%s\"}",
-		 t->hash_b58, t->sg->s->account_id, level_names[tx_level(t)]);
+		 t->hash_b58, t->sg->s->account_id, tx_level_name(tx_level(t)));
 	struct rpc_call_opts o = { .timeout = ts->o.status_timeout, .no_retry = 1 };
 	if (t->call) {
 		/* a sweep look is under way for it: the watch replaces it */
@@ -1284,17 +1259,17 @@ static struct txsend *create(struct ev_loop *loop, struct rpc *rpc,
 		ts->signers[ts->n_signers++].s = signers[i];
 	ts->o.wait_until = ts->wait_until;
 	ts->o.accept_level = ts->accept_level;
-	ts->wait_lv = level_parse(ts->wait_until);
-	ts->accept_lv = level_parse(ts->accept_level);
-	if (ts->wait_lv != LV_EXECUTED_OPTIMISTIC && ts->wait_lv != LV_EXECUTED &&
-	    ts->wait_lv != LV_FINAL) {
+	ts->wait_lv = tx_level_parse(ts->wait_until);
+	ts->accept_lv = tx_level_parse(ts->accept_level);
+	if (ts->wait_lv != TXL_EXECUTED_OPTIMISTIC && ts->wait_lv != TXL_EXECUTED &&
+	    ts->wait_lv != TXL_FINAL) {
 		snprintf(err, errsz, "[tx] wait_until '%s': want EXECUTED_OPTIMISTIC, EXECUTED or FINAL",
 			 ts->wait_until);
 		txsend_free(ts);
 		return NULL;
 	}
-	if (ts->accept_lv < 0 || ts->accept_lv == LV_EXECUTED_OPTIMISTIC ||
-	    ts->accept_lv > LV_INCLUDED_FINAL) {
+	if (ts->accept_lv < 0 || ts->accept_lv == TXL_EXECUTED_OPTIMISTIC ||
+	    ts->accept_lv > TXL_INCLUDED_FINAL) {
 		snprintf(err, errsz, "[tx] accept_level '%s': want NONE, INCLUDED or INCLUDED_FINAL",
 			 ts->accept_level);
 		txsend_free(ts);
@@ -1400,11 +1375,11 @@ struct txsend *txsend_new(struct ev_loop *loop, struct rpc *rpc,
 	}
 	o.wait_until = cfg_get(cfg, "tx", "wait_until");
 	o.accept_level = cfg_get(cfg, "tx", "accept_level");
-	if (o.wait_until && level_parse(o.wait_until) < 0) {
+	if (o.wait_until && tx_level_parse(o.wait_until) < 0) {
 		cfg_fail(cfg, "wait_until", "want EXECUTED_OPTIMISTIC, EXECUTED or FINAL", err, errsz);
 		return NULL;
 	}
-	if (o.accept_level && level_parse(o.accept_level) < 0) {
+	if (o.accept_level && tx_level_parse(o.accept_level) < 0) {
 		cfg_fail(cfg, "accept_level", "want NONE, INCLUDED or INCLUDED_FINAL", err, errsz);
 		return NULL;
 	}
