@@ -68,9 +68,16 @@ tests_unit_test_tee_cycle_CFLAGS = $(tee_cflags)
 tests_unit_test_tee_cycle_LDADD = $(CJSON_LIBS) $(DL_LIBS) -lm
 EXTRA_tests_unit_test_tee_cycle_DEPENDENCIES = plugins/tee-attester/tee-attester.la
 
+# The daemon with the plugin against the fake dstack agent and PCCS
+# (tests/fakes/, real fixture data) and against nearsim.
+tee_integration_tests = tests/integration/tee_agent_pccs.py tests/integration/tee_nearsim.py
+TESTS += $(tee_integration_tests)
+dist_check_SCRIPTS += $(tee_integration_tests) tests/fakes/dstack_agent.py tests/fakes/pccs_server.py
+dist_check_DATA += tests/integration/tee_util.py
+
 tee_fixtures = tests/fixtures/tee/quote.json tests/fixtures/tee/collateral.json \
 	tests/fixtures/tee/tcb_info.json tests/fixtures/tee/near_p2p_public_key.pub \
-	tests/fixtures/tee/near_account_public_key.pub \
+	tests/fixtures/tee/near_account_public_key.pub tests/fixtures/tee/near_account_secret_key \
 	tests/fixtures/tee/report_data_v1_vector.json \
 	tests/fixtures/tee/submit_participant_info_args.dstack.json \
 	tests/fixtures/tee/submit_participant_info_args.mock_valid.json

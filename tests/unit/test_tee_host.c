@@ -209,8 +209,10 @@ static void api_timer_stop(mpci_timer *t)
 {
 	if (!t)
 		return;
-	if (t->firing)
+	if (t->firing) {
 		t->stopped = 1;
+		F.h->self_stops++;
+	}
 	else
 		timer_unlink(t);
 }
@@ -718,7 +720,7 @@ int fh_unload(struct fh *h)
 	}
 	for (int i = 0; i < h->n_logs; i++)
 		free(h->logs[i]);
-	h->n_http = h->n_tx = h->n_logs = h->n_views = 0;
+	h->n_http = h->n_tx = h->n_logs = h->n_views = h->self_stops = 0;
 	dlclose(F.dl);
 	memset(&F, 0, sizeof(F));
 	return left;
