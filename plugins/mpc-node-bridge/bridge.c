@@ -192,7 +192,8 @@ static const struct mpci_config_key keys[] = {
 	{ "ring_size", MPCI_CFG_UINT, "4096", "block updates kept for replay" },
 	{ "ring_bytes", MPCI_CFG_SIZE, "256M", "bytes of block updates kept for replay" },
 	{ "hello_timeout", MPCI_CFG_DURATION, "10s", "time to send hello" },
-	{ "close_timeout", MPCI_CFG_DURATION, "5s", "time to deliver a final message" },
+	{ "close_timeout", MPCI_CFG_DURATION, "30s",
+	  "a closing client that reads nothing for this long is dropped without its final message" },
 	{ "allow_tx", MPCI_CFG_BOOL, "yes", "clients may send transactions" },
 	{ "from_height", MPCI_CFG_UINT, "0",
 	  "first height of the bridge's block subscription (0 = the daemon's cursor)" },
@@ -260,7 +261,7 @@ static int read_config(struct bridge *br)
 		.socket_mode = 0600, .check_uid = 1, .max_clients = 64, .max_line = 1 << 20,
 		.max_pending = 4 << 20, .max_inflight = 64, .max_errors = 16,
 		.ring_size = 4096, .ring_bytes = (size_t)256 << 20, .hello_timeout = 10,
-		.close_timeout = 5, .allow_tx = 1,
+		.close_timeout = 30, .allow_tx = 1,
 	};
 	s = api->config_str(br->self, "socket");
 	if (s) {

@@ -347,6 +347,8 @@ static int flush(struct bclient *c)
 			return -1;
 		}
 		size_t left = (size_t)n;
+		if (c->phase == CLIENT_CLOSING && n > 0) /* the deadline is for no progress */
+			c->close_deadline = c->br->api->now(c->br->self) + c->br->cfg.close_timeout;
 		while (left && c->oq.n) {
 			struct bmsg *m = c->oq.v[c->oq.head];
 			size_t rest = m->len - c->oq.off;

@@ -26,3 +26,12 @@ tests_unit_test_bridge_proto_LDADD = $(bridge_test_ldadd)
 tests_unit_test_bridge_lagged_SOURCES = tests/unit/test_bridge_lagged.c $(bridge_harness)
 tests_unit_test_bridge_lagged_CFLAGS = $(bridge_test_cflags)
 tests_unit_test_bridge_lagged_LDADD = $(bridge_test_ldadd)
+
+# Against the daemon following nearsim, with the Python client from contrib/clients.
+dist_check_SCRIPTS += tests/integration/bridge_nearsim.py tests/integration/bridge_lagged.py \
+	tests/integration/bridge_uid.py
+dist_check_DATA += tests/integration/bridge_util.py
+TESTS += tests/integration/bridge_nearsim.py tests/integration/bridge_lagged.py \
+	tests/integration/bridge_uid.py
+EXTRA_DIST += contrib/clients/mpc_bridge.py doc/bridge-protocol.md \
+	plugins/mpc-node-bridge/README.md
