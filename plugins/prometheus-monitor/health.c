@@ -19,7 +19,7 @@ int health_check(const struct health_cfg *c, const struct health_in *in,
 	}
 	double quiet = in->now - in->last_block_at;
 	if (c->stall_timeout > 0 && quiet > c->stall_timeout) {
-		snprintf(reason, n, "stalled: no new block for %.0f s (limit %.0f s), last height %llu",
+		snprintf(reason, n, "stalled: no new block for %.1f s (limit %.0f s), last height %llu",
 			 quiet, c->stall_timeout, (unsigned long long)in->processed);
 		return 0;
 	}

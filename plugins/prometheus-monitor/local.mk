@@ -66,3 +66,8 @@ tests_bench_prom_scrape_LDADD = core/libmpci.la $(LIBEV_LIBS) $(CURL_LIBS) $(PTH
 EXTRA_tests_bench_prom_scrape_DEPENDENCIES = plugins/prometheus-monitor/prometheus-monitor.la \
 	tests/bench/prom_bulk.la
 BENCHES += tests/bench/prom_scrape.sh
+
+# Integration: the daemon with the plugin, nearsim, a real Prometheus.
+dist_check_SCRIPTS += tests/integration/prom_prometheus.py tests/integration/prom_healthz.py
+TESTS += tests/integration/prom_prometheus.py tests/integration/prom_healthz.py
+dist_check_DATA += tests/integration/prom_util.py

@@ -5,6 +5,7 @@
  *             build info, in the Prometheus text format 0.0.4;
  *   /healthz  200 while the indexer follows the chain within the configured
  *             lag, 503 and the reason otherwise;
+ *   /families every registered family, with or without samples;
  *   /         a short index.
  * Only the public plugin header is used. */
 #include <errno.h>
@@ -220,6 +221,18 @@ static void serve_metrics(struct mon *m, struct httpd_reply *out)
 	gset(m, m->m_scrape, NULL, mono() - t0);
 }
 
+/* /families: every registered family, also those without samples yet
+ * (which /metrics leaves out): for operators, dashboards and their tests. */
+static void family_line(const struct mpci_metric_family *f, void *ud)
+{
+	static const char *const types[] = { "counter", "gauge", "histogram" };
+	struct pbuf *b = ud;
+	pbuf_printf(b, "%s %s %zu ", f->name,
+		    f->type >= 0 && f->type <= 2 ? types[f->type] : "unknown", f->n_samples);
+	expo_escape(b, f->help ? f->help : "", 0);
+	pbuf_putc(b, '\n');
+}
+
 static void serve(void *ud, const char *path, struct httpd_reply *out)
 {
 	struct mon *m = ud;
@@ -236,6 +249,9 @@ static void serve(void *ud, const char *path, struct httpd_reply *out)
 		char reason[300];
 		out->status = healthy(m, &st, reason, sizeof(reason)) ? 200 : 503;
 		pbuf_printf(&b, "%s\n", reason);
+	} else if (strcmp(path, "/families") == 0) {
+		out->status = 200;
+		m->api->metrics_collect(m->self, family_line, &b);
 	} else if (strcmp(path, "/") == 0) {
 		out->status = 200;
 		out->content_type = "text/html; charset=utf-8";
@@ -243,10 +259,11 @@ static void serve(void *ud, const char *path, struct httpd_reply *out)
 			    "<body><h1>mpc-indexer: prometheus-monitor %s</h1>\n<ul>\n"
 			    "<li><a href=\"/metrics\">/metrics</a>: Prometheus metrics (text format 0.0.4)</li>\n"
 			    "<li><a href=\"/healthz\">/healthz</a>: 200 while the indexer follows the chain, 503 and why otherwise</li>\n"
+			    "<li><a href=\"/families\">/families</a>: every registered metric family (name, type, series, help)</li>\n"
 			    "</ul></body></html>\n", PROM_VERSION);
 	} else {
 		out->status = 404;
-		pbuf_printf(&b, "not found; try /metrics, /healthz or /\n");
+		pbuf_printf(&b, "not found; try /metrics, /healthz, /families or /\n");
 	}
 	out->body = pbuf_take(&b, &out->len);
 }

@@ -26,7 +26,7 @@ int main(void)
 	in = good; in.blocks = 0;
 	verdict(in, 0, "no block received in 100 s", "nothing received yet");
 	in = good; in.last_block_at = 85;
-	verdict(in, 0, "stalled: no new block for 15 s (limit 10 s), last height 1000", "stalled");
+	verdict(in, 0, "stalled: no new block for 15.0 s (limit 10 s), last height 1000", "stalled");
 	in = good; in.lag_seconds = 45;
 	verdict(in, 0, "behind: 45.0 s behind", "too many seconds behind");
 	in = good; in.head = 1100;

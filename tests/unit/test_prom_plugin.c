@@ -486,6 +486,10 @@ static void test_no_sources(void)
 	g = fetch("/");
 	ok(g.status == 200 && strstr(g.body, "/metrics") && strstr(g.body, "/healthz"), "/ is an index");
 	got_free(&g);
+	g = fetch("/families");
+	ok(g.status == 200 && strstr(g.body, "\nmpc_indexer_contract_state gauge 0 Protocol state"),
+	   "/families lists registered families, also those without samples");
+	got_free(&g);
 	g = fetch("/other");
 	is_int(g.status, 404, "other paths: 404");
 	got_free(&g);
