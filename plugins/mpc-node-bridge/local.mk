@@ -35,3 +35,10 @@ TESTS += tests/integration/bridge_nearsim.py tests/integration/bridge_lagged.py 
 	tests/integration/bridge_uid.py
 EXTRA_DIST += contrib/clients/mpc_bridge.py doc/bridge-protocol.md \
 	plugins/mpc-node-bridge/README.md
+
+# make bench: fan-out to 16 clients and callback-to-client latency.
+check_PROGRAMS += tests/bench/bridge_fanout
+tests_bench_bridge_fanout_SOURCES = tests/bench/bridge_fanout.c $(bridge_harness)
+tests_bench_bridge_fanout_CFLAGS = $(bridge_test_cflags) $(PTHREAD_CFLAGS)
+tests_bench_bridge_fanout_LDADD = $(bridge_test_ldadd)
+BENCHES += tests/bench/bridge_fanout.sh
