@@ -12,6 +12,7 @@ plugins_backup_migration_backup_migration_la_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLA
 plugins_backup_migration_backup_migration_la_LDFLAGS = $(plugin_link_flags)
 plugins_backup_migration_backup_migration_la_LIBADD = $(SODIUM_LIBS) $(CJSON_LIBS) \
 	$(SSL_LIBS) $(CRYPTO_LIBS) $(PTHREAD_LIBS)
+EXTRA_DIST += plugins/backup-migration/README.md
 
 # Tests (TAP): the file format, the certificate, and the plugin's logic with a
 # scripted event source and fake MPC nodes; the fake node itself.

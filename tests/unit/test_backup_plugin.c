@@ -499,7 +499,7 @@ static void mount_backups(void)
 	char dir[4200];
 	snprintf(dir, sizeof(dir), "%s/backups", tmp);
 	mkdir(dir, 0700);
-	tmpfs_ok = unshare(CLONE_NEWNS) == 0 && mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0 &&
+	tmpfs_ok = unshare(CLONE_NEWNS) == 0 && mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) == 0 &&
 		   mount("tmpfs", dir, "tmpfs", 0, "size=256k,mode=0700") == 0;
 	if (!tmpfs_ok)
 		diag("no tmpfs (%s): full disk by RLIMIT_FSIZE, unwritable by chmod", strerror(errno));
@@ -537,7 +537,7 @@ static void read_only(int on)
 	char dir[4200];
 	snprintf(dir, sizeof(dir), "%s/backups", tmp);
 	if (tmpfs_ok)
-		mount(NULL, dir, NULL, MS_REMOUNT | (on ? MS_RDONLY : 0), "size=256k,mode=0700");
+		mount("tmpfs", dir, "tmpfs", MS_REMOUNT | (on ? MS_RDONLY : 0), "size=256k,mode=0700");
 	else
 		chmod(dir, on ? 0500 : 0700);
 }
@@ -618,8 +618,9 @@ static void test_scenario(void)
 	ok(got && same_json(got, want), "exactly the keyshares of the current epoch");
 	free(got);
 	free(want);
-	is_int(metric(&w, "mpc_indexer_backup_migrations_served_total", NULL, NULL), 1,
-	       "migrations served: 1");
+	/* the fake stores the body before it answers: wait for the answer */
+	struct count_goal served = { "mpc_indexer_backup_migrations_served_total", NULL, NULL, 1 };
+	ok(run_until(&w, metric_reaches, &served, 20), "migrations served: 1");
 	const void *goal3[] = { &dst, (void *)(intptr_t)3 };
 	ok(run_until(&w, fake_puts, goal3, 20), "while the record lasts, the push is repeated");
 	is_int(metric(&w, "mpc_indexer_backup_migrations_served_total", NULL, NULL), 1,
@@ -628,6 +629,7 @@ static void test_scenario(void)
 	/* the destination concludes: the record goes, the participant changes */
 	give_migration(1, NULL, NULL);
 	give_state("Running", 1, dst_url, dst.pub);
+	run_until(&w, NULL, NULL, 0.3);     /* a PUT already on the wire may still land */
 	int before = puts_received(&dst);
 	run_until(&w, NULL, NULL, 1.5);     /* several repush intervals */
 	is_int(puts_received(&dst), before, "migration concluded: no more pushes");

@@ -353,7 +353,7 @@ static void test_tmpfs(void)
 	static const unsigned d01[] = { 0, 1 };
 	snprintf(dir, sizeof(dir), "%s/tmpfs", tmp);
 	mkdir(dir, 0700);
-	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+	if (unshare(CLONE_NEWNS) < 0 || mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0 ||
 	    mount("tmpfs", dir, "tmpfs", 0, "size=128k,mode=0700") < 0) {
 		printf("ok %d - # SKIP no tmpfs here (%s): needs root\n", ++tap_count_, strerror(errno));
 		return;
@@ -368,9 +368,9 @@ static void test_tmpfs(void)
 	close(fd);
 	failed_write(dir, "full disk (ENOSPC)", 1, "No space left");
 	unlink(fill);
-	if (mount(NULL, dir, NULL, MS_REMOUNT | MS_RDONLY, NULL) == 0) {
+	if (mount("tmpfs", dir, "tmpfs", MS_REMOUNT | MS_RDONLY, NULL) == 0) {
 		failed_write(dir, "read-only directory (EROFS)", 1, "Read-only");
-		mount(NULL, dir, NULL, MS_REMOUNT, "size=128k,mode=0700");
+		mount("tmpfs", dir, "tmpfs", MS_REMOUNT, "size=128k,mode=0700");
 	}
 	is_int(write_epoch(dir, 2, d01, 2, 3, err, sizeof(err)), BACKUP_OK,
 	       "tmpfs: once there is room again, the next write succeeds");
