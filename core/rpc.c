@@ -418,8 +418,7 @@ static int send_to(struct rpc_call *c, int ep)
 		fail_later(c, RPC_ERR_TRANSPORT, msg);
 		return -1;
 	}
-	if (!c->checking)
-		c->attempts++;
+	c->attempts++;	/* chain checks count too: a dead endpoint must end the call */
 	return 0;
 }
 

@@ -283,6 +283,32 @@ static void failover(void)
 	   "invalid JSON body: %s", a.message);
 	fault(&A, "{\"kind\":\"rpc\",\"clear\":true}");
 
+	rpc_free(r);
+
+	/* a lagging endpoint (older final height) is used last, and again once it caught up */
+	produce(30);
+	const char *urls[] = { A.url, B.url, NULL };
+	struct rpc_config lc = { .urls = urls, .probe_interval = 0.1, .max_lag_blocks = 5,
+				 .chain_id = "nearsim" };
+	char err[256];
+	fault(&A, "{\"kind\":\"rpc\",\"lag_blocks\":20}");
+	r = rpc_new_with(loop, http, reg, &lc, err, sizeof(err));
+	run_for(0.6);
+	ok(rpc_endpoint_final_height(r, 0) + 20 == rpc_endpoint_final_height(r, 1),
+	   "probes: the first is 20 final blocks behind (%llu vs %llu)",
+	   (unsigned long long)rpc_endpoint_final_height(r, 0),
+	   (unsigned long long)rpc_endpoint_final_height(r, 1));
+	ok(!rpc_endpoint_healthy(r, 0) && rpc_endpoint_healthy(r, 1), "the first counts as lagging");
+	a = view(r, "state");
+	ok(a.ok && !strcmp(a.endpoint, B.name), "a lagging endpoint is not preferred: the second answers");
+	fault(&A, "{\"kind\":\"rpc\",\"clear\":true}");
+	run_for(0.6);
+	a = view(r, "state");
+	ok(a.ok && !strcmp(a.endpoint, A.name) && rpc_endpoint_healthy(r, 0),
+	   "caught up: the first is preferred again");
+	rpc_free(r);
+	r = two_endpoints(A.url, 5);
+
 	diag("outcomes for %s: ok=%g http_5xx=%g rate_limited=%g timeout=%g transport=%g "
 	     "validation=%g malformed=%g", A.name, outcome(A.name, "query", "ok"),
 	     outcome(A.name, "query", "http_5xx"), outcome(A.name, "query", "rate_limited"),

@@ -481,6 +481,19 @@ static void keys_and_chain(void)
 	ok(!rpc_endpoint_healthy(r, 0), "... and is reported unhealthy");
 	rpc_free(r);
 
+	/* chain checks that never get an answer still end the call */
+	char d1[64], d2[64];
+	snprintf(d1, sizeof(d1), "http://127.0.0.1:%d", dead_port());
+	snprintf(d2, sizeof(d2), "http://127.0.0.1:%d", dead_port());
+	struct rpc_config fast = { .chain_id = "nearsim", .backoff_initial = 0.01,
+				   .backoff_max = 0.02, .cooldown_initial = 0.01 };
+	r = client(d1, d2, &fast);
+	call(r, "ping", &g);
+	ok(g.done && !g.ok && g.cls == RPC_ERR_TRANSPORT && g.attempts == 4,
+	   "both endpoints dead before their chain check: the call ends after its attempts (%u)",
+	   g.attempts);
+	rpc_free(r);
+
 	s2.chain_id = "testnet";
 	r = client(url1, url2, &rc);
 	call(r, "ping", &g);
