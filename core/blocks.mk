@@ -43,3 +43,7 @@ EXTRA_DIST += tests/fuzz/run-blocks.sh tests/fuzz/fuzz_blockdoc.c
 dist_check_DATA += tests/fixtures/blocks/corpus/fuzz_blockdoc/lake_localnet_879765.json \
 	tests/fixtures/blocks/corpus/fuzz_blockdoc/nearsim_sign_104.json \
 	tests/fixtures/blocks/corpus/fuzz_blockdoc/null.json
+
+# make bench: catch-up blocks/s and peak RSS beside a Node.js baseline; head latency.
+BENCHES += tests/bench/blocks_catchup.sh
+EXTRA_DIST += tests/bench/blocks_catchup.py tests/bench/blocks_baseline.js
