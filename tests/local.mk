@@ -31,3 +31,8 @@ tests_unit_test_header_CFLAGS = $(AM_CFLAGS) -Wpedantic -Werror
 
 dist_check_SCRIPTS += tests/integration/daemon_cli.sh tests/integration/example_plugin.sh
 TESTS += tests/integration/daemon_cli.sh tests/integration/example_plugin.sh
+
+# The configuration parser under libFuzzer (runs briefly when clang is present).
+dist_check_SCRIPTS += tests/fuzz/run-config.sh
+EXTRA_DIST += tests/fuzz/fuzz_config.c
+TESTS += tests/fuzz/run-config.sh
