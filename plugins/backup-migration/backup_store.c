@@ -643,13 +643,10 @@ static int same_domains(const struct backup_info *a, const struct backup_info *b
 	return 1;
 }
 
-int backup_read(const char *path, const unsigned char key[BACKUP_KEY_BYTES],
-		struct backup_info *info, char **keyshares, size_t *len,
-		char *err, size_t errsz)
+int backup_read_buffer(const unsigned char *buf, size_t n, const char *name,
+		       const unsigned char key[BACKUP_KEY_BYTES], struct backup_info *info,
+		       char **keyshares, size_t *len, char *err, size_t errsz)
 {
-	unsigned char *buf;
-	size_t n;
-	uint64_t size;
 	uint32_t hlen;
 	char *pt = NULL, e2[256];
 	int rc = BACKUP_ERR;
@@ -658,24 +655,19 @@ int backup_read(const char *path, const unsigned char key[BACKUP_KEY_BYTES],
 		*keyshares = NULL;
 	if (ensure_sodium(err, errsz) < 0)
 		return BACKUP_ERR;
-	if (slurp(path, 0, &buf, &n, &size, e2, sizeof(e2)) < 0)
-		return fail(err, errsz, "%s: %s", path, e2);
+	if (n > BACKUP_MAX_FILE)
+		return fail(err, errsz, "%s: %zu bytes, more than the %u allowed", name, n,
+			    BACKUP_MAX_FILE);
 	if (prefix_check(buf, n, &hlen, e2, sizeof(e2)) < 0 ||
-	    header_parse((const char *)buf + PREFIX_LEN, hlen, info, e2, sizeof(e2)) < 0) {
-		fail(err, errsz, "%s: %s", path, e2);
-		goto out;
-	}
+	    header_parse((const char *)buf + PREFIX_LEN, hlen, info, e2, sizeof(e2)) < 0)
+		return fail(err, errsz, "%s: %s", name, e2);
 	size_t ad_len = PREFIX_LEN + hlen;
-	if (n < ad_len + NONCE_LEN + TAG_LEN) {
-		fail(err, errsz, "%s: truncated (no room for the ciphertext)", path);
-		goto out;
-	}
+	if (n < ad_len + NONCE_LEN + TAG_LEN)
+		return fail(err, errsz, "%s: truncated (no room for the ciphertext)", name);
 	size_t ct_len = n - ad_len - NONCE_LEN;
 	pt = secret_alloc(ct_len - TAG_LEN);
-	if (!pt) {
-		fail(err, errsz, "%s: out of memory", path);
-		goto out;
-	}
+	if (!pt)
+		return fail(err, errsz, "%s: out of memory", name);
 	unsigned long long pt_len;
 	if (crypto_aead_xchacha20poly1305_ietf_decrypt(
 		    (unsigned char *)pt, &pt_len, NULL, buf + ad_len + NONCE_LEN, ct_len,
@@ -685,11 +677,11 @@ int backup_read(const char *path, const unsigned char key[BACKUP_KEY_BYTES],
 		if (strcmp(kc, info->key_check) != 0) {
 			rc = BACKUP_WRONG_KEY;
 			fail(err, errsz, "%s: written with another storage key (or its header was modified)",
-			     path);
+			     name);
 		} else {
 			rc = BACKUP_AUTH;
 			fail(err, errsz, "%s: authentication failed: the file was modified or damaged",
-			     path);
+			     name);
 		}
 		goto out;
 	}
@@ -698,24 +690,24 @@ int backup_read(const char *path, const unsigned char key[BACKUP_KEY_BYTES],
 	char pre[64];
 	int pl = snprintf(pre, sizeof(pre), "{\"epoch_id\":%" PRIu64 ",\"keyshares\":", info->epoch_id);
 	if (pt_len < (size_t)pl + 1 || memcmp(pt, pre, (size_t)pl) != 0 || pt[pt_len - 1] != '}') {
-		fail(err, errsz, "%s: the decrypted payload does not match the header's epoch", path);
+		fail(err, errsz, "%s: the decrypted payload does not match the header's epoch", name);
 		goto out;
 	}
 	const char *arr = pt + pl;
 	size_t arr_len = pt_len - (size_t)pl - 1;
 	struct backup_info got;
 	if (backup_keyshares_scan(arr, arr_len, &got, e2, sizeof(e2)) < 0) {
-		fail(err, errsz, "%s: %s", path, e2);
+		fail(err, errsz, "%s: %s", name, e2);
 		goto out;
 	}
 	if ((got.n_keyshares && got.epoch_id != info->epoch_id) || !same_domains(&got, info)) {
-		fail(err, errsz, "%s: the keyshares do not match the header", path);
+		fail(err, errsz, "%s: the keyshares do not match the header", name);
 		goto out;
 	}
 	if (keyshares) {
 		char *copy = secret_alloc(arr_len);
 		if (!copy) {
-			fail(err, errsz, "%s: out of memory", path);
+			fail(err, errsz, "%s: out of memory", name);
 			goto out;
 		}
 		memcpy(copy, arr, arr_len);
@@ -726,6 +718,22 @@ int backup_read(const char *path, const unsigned char key[BACKUP_KEY_BYTES],
 	rc = BACKUP_OK;
 out:
 	backup_secret_free(pt);
+	return rc;
+}
+
+int backup_read(const char *path, const unsigned char key[BACKUP_KEY_BYTES],
+		struct backup_info *info, char **keyshares, size_t *len,
+		char *err, size_t errsz)
+{
+	unsigned char *buf;
+	size_t n;
+	uint64_t size;
+	char e2[256];
+	if (keyshares)
+		*keyshares = NULL;
+	if (slurp(path, 0, &buf, &n, &size, e2, sizeof(e2)) < 0)
+		return fail(err, errsz, "%s: %s", path, e2);
+	int rc = backup_read_buffer(buf, n, path, key, info, keyshares, len, err, errsz);
 	free(buf);
 	return rc;
 }

@@ -104,6 +104,11 @@ int backup_read(const char *path, const unsigned char key[BACKUP_KEY_BYTES],
 		struct backup_info *info, char **keyshares, size_t *len,
 		char *err, size_t errsz);
 
+/* The same for a file's bytes already in memory; name is for messages. */
+int backup_read_buffer(const unsigned char *buf, size_t n, const char *name,
+		       const unsigned char key[BACKUP_KEY_BYTES], struct backup_info *info,
+		       char **keyshares, size_t *len, char *err, size_t errsz);
+
 /* The newest authenticated backup in dir: BACKUP_OK with *info and path filled, or
  * BACKUP_ERR when there is none (files that fail to
  * authenticate are named in warn, which may be NULL). */

@@ -69,3 +69,7 @@ dist_check_DATA += tests/fixtures/backup/keyshare_encryption_vectors.json \
 	tests/fixtures/backup/migration_info_result_example.json \
 	tests/fixtures/backup/get_keyshares_request_body.json \
 	tests/fixtures/backup/contract_state.json tests/fixtures/backup/state_resharing.json
+
+# libFuzzer targets for the file format and the JSON the plugin reads (built by the script)
+TESTS += tests/fuzz/run-backup.sh
+EXTRA_DIST += tests/fuzz/run-backup.sh tests/fuzz/fuzz_backup_file.c tests/fuzz/fuzz_backup_json.c
