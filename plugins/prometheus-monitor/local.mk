@@ -68,6 +68,8 @@ EXTRA_tests_bench_prom_scrape_DEPENDENCIES = plugins/prometheus-monitor/promethe
 BENCHES += tests/bench/prom_scrape.sh
 
 # Integration: the daemon with the plugin, nearsim, a real Prometheus.
-dist_check_SCRIPTS += tests/integration/prom_prometheus.py tests/integration/prom_healthz.py
-TESTS += tests/integration/prom_prometheus.py tests/integration/prom_healthz.py
+dist_check_SCRIPTS += tests/integration/prom_prometheus.py tests/integration/prom_healthz.py \
+	tests/integration/prom_http.py
+TESTS += tests/integration/prom_prometheus.py tests/integration/prom_healthz.py \
+	tests/integration/prom_http.py
 dist_check_DATA += tests/integration/prom_util.py
