@@ -42,3 +42,8 @@ tests_bench_bridge_fanout_SOURCES = tests/bench/bridge_fanout.c $(bridge_harness
 tests_bench_bridge_fanout_CFLAGS = $(bridge_test_cflags) $(PTHREAD_CFLAGS)
 tests_bench_bridge_fanout_LDADD = $(bridge_test_ldadd)
 BENCHES += tests/bench/bridge_fanout.sh
+
+# The C client example builds warning-free with the rest (and is used by bridge_c_client.sh).
+check_PROGRAMS += contrib/clients/bridge_client
+contrib_clients_bridge_client_SOURCES = contrib/clients/bridge_client.c
+contrib_clients_bridge_client_CPPFLAGS = -D_GNU_SOURCE

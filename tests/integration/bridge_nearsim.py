@@ -5,6 +5,7 @@ every request and completion the chain really had, and a `respond` sent
 through the bridge completes its request on chain."""
 import socket
 
+import bridge_util
 from bridge_util import BridgeError, Daemon, Sim, Tap, fixture, skip_all  # noqa: F401
 
 t = Tap()
@@ -109,6 +110,24 @@ try:
     except BridgeError as e:
         t.ok(e.code == -32010, "an unknown view: error -32010 view_failed", e)
     b.close()
+
+    # the C client example: the same stream from the same height
+    import os
+    import subprocess
+    cbin = os.path.join(bridge_util.TOP_BUILDDIR, "contrib", "clients", "bridge_client")
+    proc = subprocess.Popen([cbin, d.sock, str(start)], stdout=subprocess.PIPE, text=True)
+    lines = []
+    try:
+        for line in proc.stdout:
+            lines.append(line.strip())
+            if line.startswith("block %d:" % heights[-1]):
+                break
+    finally:
+        proc.kill()
+        proc.wait()
+    reqs = sum(int(x.split(": ")[1].split()[0]) for x in lines if x.startswith("block "))
+    t.ok(len(lines) == len(heights) and reqs == len(chain_ids),
+         "the C client example gets the same %d blocks and %d requests" % (len(lines), reqs), lines[:3])
 finally:
     rc = d.stop() if d else 0
     sim.stop()
