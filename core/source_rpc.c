@@ -20,6 +20,7 @@ struct rtx {
 	char hash[64];
 	char signer[72];
 	uint64_t seen_at;
+	unsigned attributed;	/* its outcomes found in blocks processed so far */
 };
 
 struct rpcsrc {
@@ -79,16 +80,21 @@ static void track(struct rpcsrc *s, const char *hash, const char *signer, uint64
 	snprintf(s->tx[s->n_tx].hash, sizeof(s->tx[0].hash), "%s", hash);
 	snprintf(s->tx[s->n_tx].signer, sizeof(s->tx[0].signer), "%s", signer);
 	s->tx[s->n_tx].seen_at = at;
+	s->tx[s->n_tx].attributed = 0;
 	s->n_tx++;
 }
 
-static void untrack(struct rpcsrc *s, const char *hash)
+static struct rtx *tracked(struct rpcsrc *s, const char *hash)
 {
-	for (size_t i = 0; i < s->n_tx; i++)
-		if (!strcmp(s->tx[i].hash, hash)) {
-			s->tx[i] = s->tx[--s->n_tx];
-			return;
-		}
+	for (size_t i = 0; hash && i < s->n_tx; i++)
+		if (!strcmp(s->tx[i].hash, hash))
+			return &s->tx[i];
+	return NULL;
+}
+
+static void untrack(struct rpcsrc *s, struct rtx *t)
+{
+	*t = s->tx[--s->n_tx];
 }
 
 static const char *keep(struct rreq *r, const char *str, size_t *len)
@@ -193,11 +199,14 @@ static void status_done(const struct rpc_result *res, struct rreq *r)
 	}
 	outs = cJSON_GetObjectItemCaseSensitive(res->result, "receipts_outcome");
 	rcpts = cJSON_GetObjectItemCaseSensitive(res->result, "receipts");
+	const char *th = str_at(cJSON_GetObjectItemCaseSensitive(res->result, "transaction"), "hash");
+	unsigned here = 0;
 	cJSON_ArrayForEach(o, outs) {
 		const cJSON *oc = cJSON_GetObjectItemCaseSensitive(o, "outcome"), *rc, *st, *act;
 		const char *bh = str_at(o, "block_hash"), *id = str_at(o, "id");
 		if (!bh || !id || !cJSON_IsObject(oc) || strcmp(bh, r->doc.hash) != 0)
 			continue;
+		here++;
 		const cJSON *found = NULL;
 		cJSON_ArrayForEach(rc, rcpts)
 			if (str_at(rc, "receipt_id") && !strcmp(str_at(rc, "receipt_id"), id))
@@ -243,11 +252,15 @@ static void status_done(const struct rpc_result *res, struct rreq *r)
 		if (!b->receipt_id.p || !b->receiver.p || !b->executor.p || !b->predecessor.p)
 			r->doc.n_outs--;	/* incomplete: drop it */
 	}
+	/* done when it has no receipt left to run and every outcome was in a block read */
 	fes = cJSON_GetObjectItemCaseSensitive(res->result, "final_execution_status");
-	if (cJSON_IsString(fes) && (!strcmp(fes->valuestring, "EXECUTED") || !strcmp(fes->valuestring, "FINAL"))) {
-		const char *th = str_at(cJSON_GetObjectItemCaseSensitive(res->result, "transaction"), "hash");
-		if (th)
-			untrack(r->s, th);
+	struct rtx *t = tracked(r->s, th);
+	if (t) {
+		t->attributed += here;
+		if (cJSON_IsString(fes) &&
+		    (!strcmp(fes->valuestring, "EXECUTED") || !strcmp(fes->valuestring, "FINAL")) &&
+		    t->attributed >= (unsigned)cJSON_GetArraySize(outs))
+			untrack(r->s, t);
 	}
 done:
 	if (!r->pending)

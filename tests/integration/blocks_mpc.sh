@@ -33,4 +33,18 @@ for l in open(sys.argv[1]):
     if b["height"]<=300: n+=sum(q["kind"]=="sign" for q in b["requests"])
 print(n)' "$tmp/out.jsonl")
 check "an executor filter on sign finds the $n_req sign requests ($n_match)" [ "$n_match" -eq "$n_req" ] && [ "$n_req" -gt 0 ]
+
+# The RPC-only source (block_urls down from the start) finds the same blocks and events
+# (within a block, in transaction order rather than shard order).
+"$INDEXER" blocks --block-url http://127.0.0.1:9 --rpc-url "$SIM_URL" --contract mpc.test.near \
+	--from 100 --to 400 --json >"$tmp/rpc.jsonl" 2>"$tmp/rpc.err"
+check "the RPC-only run exits 0" [ $? -eq 0 ]
+check "it says it switched to the fallback" grep -q "switching block source from neardata to rpc" "$tmp/rpc.err"
+same=$("$PY" -c 'import json,sys
+a=[json.loads(l) for l in open(sys.argv[1])]
+b=[json.loads(l) for l in open(sys.argv[2]) if json.loads(l)["height"]<=400]
+srt=lambda l:sorted(l,key=lambda e:e["id"])
+key=lambda x:(x["height"],x["hash"],srt(x["requests"]),srt(x["completions"]),x["timeouts"])
+print(sum(1 for r in a if r["requests"] or r["completions"]), "yes" if list(map(key,a))==list(map(key,b)) else "no")' "$tmp/rpc.jsonl" "$tmp/out.jsonl")
+check "RPC-only blocks, requests and completions equal the neardata ones (${same% *} blocks with events)" [ "${same#* }" = yes ]
 finish
