@@ -73,3 +73,12 @@ dist_check_SCRIPTS += tests/integration/prom_prometheus.py tests/integration/pro
 TESTS += tests/integration/prom_prometheus.py tests/integration/prom_healthz.py \
 	tests/integration/prom_http.py
 dist_check_DATA += tests/integration/prom_util.py
+
+# contrib/: alert rules and the Grafana dashboard, installed for operators,
+# checked by tests/integration/prom_contrib.py.
+mpciprometheusdir = $(datadir)/mpc-indexer/prometheus
+dist_mpciprometheus_DATA = contrib/prometheus/mpc-indexer.rules.yml
+mpcigrafanadir = $(datadir)/mpc-indexer/grafana
+dist_mpcigrafana_DATA = contrib/grafana/mpc-indexer.json
+dist_check_SCRIPTS += tests/integration/prom_contrib.py
+TESTS += tests/integration/prom_contrib.py

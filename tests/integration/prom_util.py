@@ -145,7 +145,7 @@ def parse(text):
 class Prometheus:
     """A real Prometheus server (Debian's package) scraping one target every second."""
 
-    def __init__(self, target_port, job="mpc-indexer"):
+    def __init__(self, target_port, job="mpc-indexer", rule_files=()):
         self.binary = shutil.which("prometheus")
         if not self.binary:
             raise FileNotFoundError("prometheus")
@@ -153,8 +153,10 @@ class Prometheus:
         self.port = free_port()
         cfg = os.path.join(self.tmp, "prometheus.yml")
         with open(cfg, "w") as f:
-            f.write("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
-                    "scrape_configs:\n  - job_name: %s\n    static_configs:\n"
+            f.write("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n")
+            if rule_files:
+                f.write("rule_files:\n" + "".join("  - %s\n" % r for r in rule_files))
+            f.write("scrape_configs:\n  - job_name: %s\n    static_configs:\n"
                     "      - targets: ['127.0.0.1:%d']\n" % (job, target_port))
         self.log = os.path.join(self.tmp, "prometheus.log")
         self.proc = subprocess.Popen(
@@ -187,6 +189,10 @@ class Prometheus:
         """The single value of expr, or None when the result is empty."""
         res = self.query(expr)
         return res[0][1] if res else None
+
+    def rules(self):
+        with urllib.request.urlopen("http://127.0.0.1:%d/api/v1/rules" % self.port, timeout=10) as r:
+            return json.load(r)["data"]["groups"]
 
     def targets(self):
         with urllib.request.urlopen("http://127.0.0.1:%d/api/v1/targets" % self.port, timeout=10) as r:
