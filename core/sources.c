@@ -7,6 +7,7 @@
 #include "log.h"
 #include "rpc.h"
 #include "sources.h"
+#include "txsend.h"
 #include "viewer.h"
 
 #define S_LOG "sources"
@@ -16,6 +17,7 @@ struct sources {
 	struct rpc *rpc;
 	struct viewer *viewer;
 	struct blockstream *blocks;
+	struct txsend *tx;
 	double max_lag;
 };
 
@@ -51,6 +53,20 @@ static void op_blocks_unsubscribe(void *src, void *handle)
 	blockstream_unsubscribe(((struct sources *)src)->blocks, handle);
 }
 
+static int op_tx_submit(void *src, const struct mpci_tx_request *req,
+			provider_tx_fn done, void *ctx, uint64_t *id, char *err,
+			size_t errsz)
+{
+	return txsend_submit(((struct sources *)src)->tx, req, done, ctx, id,
+			     err, errsz);
+}
+
+static int op_signer_info(void *src, const char *name,
+			  struct mpci_signer_info *out)
+{
+	return txsend_signer_info(((struct sources *)src)->tx, name, out);
+}
+
 static void op_status(void *src, struct mpci_status *out)
 {
 	struct sources *s = src;
@@ -63,6 +79,8 @@ static void op_status(void *src, struct mpci_status *out)
 	} else if (s->rpc) {
 		out->final_height = rpc_best_final_height(s->rpc);
 	}
+	if (s->tx)
+		out->tx_queue_length = txsend_queue_length(s->tx);
 }
 
 
@@ -75,6 +93,8 @@ struct provider sources_provider(struct sources *s)
 		.view = s->viewer ? op_view : NULL,
 		.blocks_subscribe = s->blocks ? op_blocks_subscribe : NULL,
 		.blocks_unsubscribe = s->blocks ? op_blocks_unsubscribe : NULL,
+		.tx_submit = s->tx ? op_tx_submit : NULL,
+		.signer_info = s->tx ? op_signer_info : NULL,
 		.status = op_status,
 	};
 	return (struct provider){ &ops, s };
@@ -102,10 +122,11 @@ struct sources *sources_new(struct ev_loop *loop, struct http_client *http,
 		s->max_lag = 30;
 	if (has_list(cfg, "rpc_urls")) {
 		if (!(s->rpc = rpc_new(loop, http, reg, cfg, err, errsz)) ||
-		    !(s->viewer = viewer_new(loop, s->rpc, cfg, reg, err, errsz)))
+		    !(s->viewer = viewer_new(loop, s->rpc, cfg, reg, err, errsz)) ||
+		    !(s->tx = txsend_new(loop, s->rpc, cfg, reg, state_dir, err, errsz)))
 			goto fail;
 	} else {
-		log_warn(S_LOG, "[near] rpc_urls is empty: no state views");
+		log_warn(S_LOG, "[near] rpc_urls is empty: no state views and no transactions");
 	}
 	if (has_list(cfg, "block_urls") || s->rpc) {
 		s->blocks = blockstream_new(loop, http, s->rpc, cfg, reg, state_dir,
@@ -123,6 +144,8 @@ fail:
 
 int sources_start(struct sources *s)
 {
+	if (s->tx && txsend_start(s->tx) < 0)
+		return -1;
 	if (s->blocks && blockstream_start(s->blocks) < 0)
 		return -1;
 	return 0;
@@ -132,12 +155,16 @@ void sources_stop(struct sources *s)
 {
 	if (s->blocks)
 		blockstream_stop(s->blocks);
+	if (s->tx)
+		txsend_stop(s->tx);
 }
 
 void sources_free(struct sources *s)
 {
 	if (!s)
 		return;
+	if (s->tx)
+		txsend_free(s->tx);
 	if (s->blocks)
 		blockstream_free(s->blocks);
 	if (s->viewer)
