@@ -64,6 +64,7 @@ static void stream_broken(struct bridge *br, const char *what, uint64_t height)
 
 static void push_update(struct bridge *br, struct bmsg *m, const char *what, uint64_t height)
 {
+	bridge_reap(br);
 	if (!m || !br->ring.v) {
 		bmsg_unref(m);
 		stream_broken(br, what, height);
@@ -108,6 +109,7 @@ static void on_state(const struct mpci_view_result *r, void *ud)
 	struct endpoint *ep = ud;
 	struct bridge *br = ep->br;
 	size_t idx = (size_t)(ep - br->endpoints);
+	bridge_reap(br);
 	struct bmsg *m = render_state(ep->method, r);
 	if (!m) {
 		br->api->log(br->self, MPCI_LOG_ERROR,
@@ -135,6 +137,7 @@ static void on_state(const struct mpci_view_result *r, void *ud)
 static void on_unix_accept(int fd, int revents, void *ud)
 {
 	struct bridge *br = ud;
+	bridge_reap(br);
 	if (client_accept(br, fd, 0) < 0)
 		br->api->log(br->self, MPCI_LOG_WARN, "accept: %s", strerror(errno));
 }
@@ -142,6 +145,7 @@ static void on_unix_accept(int fd, int revents, void *ud)
 static void on_tcp_accept(int fd, int revents, void *ud)
 {
 	struct bridge *br = ud;
+	bridge_reap(br);
 	if (client_accept(br, fd, 1) < 0)
 		br->api->log(br->self, MPCI_LOG_WARN, "accept (tcp): %s", strerror(errno));
 }
@@ -165,6 +169,7 @@ static void housekeeping(void *ud)
 	struct bridge *br = ud;
 	double now = br->api->now(br->self);
 	struct bclient *next;
+	bridge_reap(br);
 	for (struct bclient *c = br->clients; c; c = next) {
 		next = c->next;
 		client_housekeeping(c, now);
@@ -383,6 +388,7 @@ static void teardown(struct bridge *br)
 {
 	while (br->clients)
 		client_destroy(br->clients);
+	bridge_reap(br);
 	while (br->ops.next != &br->ops) {
 		struct bop *op = br->ops.next;
 		op->prev->next = op->next;

@@ -74,6 +74,7 @@ struct bridge {
 	struct endpoint *endpoints;
 	size_t n_endpoints;
 	struct bclient *clients;    /* doubly linked */
+	struct bclient *graveyard;  /* closed, watch not yet released (see bridge_reap) */
 	size_t n_clients;
 	uint64_t next_client_id;
 	struct bop ops;             /* sentinel of the in-flight list */
@@ -147,7 +148,7 @@ void client_flush(struct bclient *c);
 void client_close(struct bclient *c, const char *reason, const char *message);
 /* A block subscriber that fell too far behind: `lagged`, then close. */
 void client_lagged(struct bclient *c);
-/* Free at once (no flushing). */
+/* Close at once (no flushing); the memory goes at the next bridge_reap. */
 void client_destroy(struct bclient *c);
 /* Called after each ring push: pull, check lag, write. */
 void client_on_update(struct bclient *c);
@@ -155,8 +156,10 @@ void client_on_update(struct bclient *c);
  * one of them is lagged now (loudly; it cannot resume past the hole). */
 void client_before_evict(struct bclient *c, uint64_t seq);
 void client_housekeeping(struct bclient *c, double now);
-/* Drop every queued line (the last partly written one excepted). */
 void bridge_count_disconnect(struct bridge *br, const char *reason);
+/* Release the watches of destroyed clients.  Never from inside the watch's
+ * own callback: the host still reads its watch after the callback returns. */
+void bridge_reap(struct bridge *br);
 
 /* proto.c: one complete line from a client. */
 void proto_handle_line(struct bclient *c, char *line, size_t len);

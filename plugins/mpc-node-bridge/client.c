@@ -169,16 +169,16 @@ void client_destroy(struct bclient *c)
 {
 	struct bridge *br = c->br;
 	proto_client_gone(c);
-	if (!br->handles_gone) {
-		br->api->fd_unwatch(c->watch);
-		br->api->metric_set(br->m_clients, NULL, (double)(br->n_clients - 1));
-		br->api->log(br->self, MPCI_LOG_DEBUG, "client %llu gone",
-			     (unsigned long long)c->id);
-	}
+	if (!br->handles_gone)
+		br->api->fd_watch_set(c->watch, 0);
 	close(c->fd);
+	c->fd = -1;
 	oq_free(&c->oq);
 	free(c->rbuf);
+	c->rbuf = NULL;
 	free(c->state_on);
+	c->state_on = NULL;
+	c->blocks_on = 0;
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -186,7 +186,25 @@ void client_destroy(struct bclient *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	br->n_clients--;
-	free(c);
+	if (!br->handles_gone) {
+		br->api->metric_set(br->m_clients, NULL, (double)br->n_clients);
+		br->api->log(br->self, MPCI_LOG_DEBUG, "client %llu gone",
+			     (unsigned long long)c->id);
+	}
+	c->prev = NULL;
+	c->next = br->graveyard;
+	br->graveyard = c;
+}
+
+void bridge_reap(struct bridge *br)
+{
+	while (br->graveyard) {
+		struct bclient *c = br->graveyard;
+		br->graveyard = c->next;
+		if (!br->handles_gone)
+			br->api->fd_unwatch(c->watch);
+		free(c);
+	}
 }
 
 static void close_with(struct bclient *c, struct bmsg *final, const char *reason)
@@ -510,6 +528,10 @@ static void on_read(struct bclient *c)
 static void on_io(int fd, int revents, void *ud)
 {
 	struct bclient *c = ud;
+	struct bclient *g = c->br->graveyard;
+	/* release the others' watches (not ours: we are inside its callback) */
+	if (g && c->fd >= 0)
+		bridge_reap(c->br);
 	if (revents & 2) {
 		if (flush(c) < 0)
 			return;
