@@ -9,7 +9,8 @@ core_blocks_sources = core/json_scan.c core/json_scan.h core/blockdoc.c core/blo
 blocks_test_cflags = $(AM_CFLAGS) $(LIBEV_CFLAGS) $(CURL_CFLAGS) $(CJSON_CFLAGS) $(INIH_CFLAGS)
 blocks_test_ldadd = core/libmpci.la $(LIBEV_LIBS) $(CURL_LIBS) $(CJSON_LIBS) $(PTHREAD_LIBS)
 
-blocks_unit_tests = tests/unit/test_tracker tests/unit/test_blockdoc tests/unit/test_mpc_events
+blocks_unit_tests = tests/unit/test_tracker tests/unit/test_blockdoc tests/unit/test_mpc_events \
+	tests/unit/test_cursor
 check_PROGRAMS += $(blocks_unit_tests)
 TESTS += $(blocks_unit_tests)
 tests_unit_test_tracker_SOURCES = tests/unit/test_tracker.c
@@ -21,6 +22,9 @@ tests_unit_test_blockdoc_LDADD = $(blocks_test_ldadd)
 tests_unit_test_mpc_events_SOURCES = tests/unit/test_mpc_events.c
 tests_unit_test_mpc_events_CFLAGS = $(blocks_test_cflags)
 tests_unit_test_mpc_events_LDADD = $(blocks_test_ldadd)
+tests_unit_test_cursor_SOURCES = tests/unit/test_cursor.c
+tests_unit_test_cursor_CFLAGS = $(blocks_test_cflags)
+tests_unit_test_cursor_LDADD = $(blocks_test_ldadd)
 
 dist_check_DATA += tests/fixtures/blocks/no_forks.snap tests/fixtures/blocks/simple_forks.snap \
 	tests/fixtures/blocks/complex_forks.snap \
