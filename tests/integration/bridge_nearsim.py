@@ -73,11 +73,25 @@ try:
     resp = fixture("nearsim", "respond_ecdsa.json")["response"]
     args = {"request": {"tweak": list(bytes.fromhex(r0["derived"])), "payload": r0["request"]["payload_v2"],
                         "domain_id": r0["request"]["domain_id"]}, "response": resp}
+    # blocks are produced by hand: keep the chain moving while the call waits
+    import threading
+    import time
+    moving = threading.Event()
+
+    def producer():
+        while not moving.is_set():
+            sim.produce(1)
+            time.sleep(0.1)
+    th = threading.Thread(target=producer)
+    th.start()
     try:
         out = b.send("respond", args, wait=True, timeout=120)
         tx_ok = True
     except BridgeError as e:
         out, tx_ok = e, False
+    finally:
+        moving.set()
+        th.join()
     if not tx_ok and getattr(out, "code", 0) == -32002:
         t.diag("this daemon has no transaction sender yet: %s" % out)
         print("ok %d - # SKIP respond through the bridge: the daemon cannot send transactions" % (t.n + 1))

@@ -51,9 +51,11 @@ class Daemon:
             f.write("\n".join(conf) + "\n")
         env = dict(os.environ, MPC_INDEXER_NO_PROGRESS="1")
         self.logf = open(self.log, "w")
-        self.proc = subprocess.Popen([INDEXER, "-c", self.conf, "run"], stdout=self.logf,
+        # BRIDGE_TEST_WRAPPER="valgrind --error-exitcode=9 --leak-check=full" runs the daemon under it
+        wrapper = os.environ.get("BRIDGE_TEST_WRAPPER", "").split()
+        self.proc = subprocess.Popen(wrapper + [INDEXER, "-c", self.conf, "run"], stdout=self.logf,
                                      stderr=subprocess.STDOUT, env=env)
-        deadline = time.time() + 30
+        deadline = time.time() + (120 if wrapper else 30)
         while wait_socket and not os.path.exists(self.sock):
             if self.proc.poll() is not None or time.time() > deadline:
                 raise RuntimeError("the daemon did not open the socket:\n" + self.log_text()[-3000:])
