@@ -889,7 +889,39 @@ struct rpc *rpc_new(struct ev_loop *loop, struct http_client *http,
 		rc.cooldown_max = d;
 	struct rpc *r = rpc_new_with(loop, http, reg, &rc, err, errsz);
 	cfg_list_free(urls);
+	if (!r) {
+		char where[300] = "", msg[300];
+		cfg_where(cfg, "near", "rpc_urls", where, sizeof(where));
+		snprintf(msg, sizeof(msg), "%s", err);
+		snprintf(err, errsz, "%s: rpc_urls: %s", where, msg);
+	}
 	return r;
+}
+
+int rpc_check_config(const struct cfg *cfg, char *err, size_t errsz)
+{
+	struct rpc *r = calloc(1, sizeof(*r));
+	char **urls = NULL, msg[300], where[300] = "";
+	int rc = 0;
+
+	if (!r) {
+		snprintf(err, errsz, "out of memory");
+		return -1;
+	}
+	cfg_get_list(cfg, "near", "rpc_urls", &urls);
+	for (size_t i = 0; urls && urls[i] && !rc; i++)
+		rc = add_endpoint(r, urls[i], cfg_get(cfg, "near", "rpc_api_key"), msg, sizeof(msg));
+	if (rc < 0) {
+		cfg_where(cfg, "near", "rpc_urls", where, sizeof(where));
+		snprintf(err, errsz, "%s: rpc_urls: %s", where, msg);
+	}
+	for (size_t i = 0; i < r->n; i++) {
+		free(r->ep[i].url);
+		free(r->ep[i].auth);
+	}
+	cfg_list_free(urls);
+	free(r);
+	return rc;
 }
 
 void rpc_free(struct rpc *r)

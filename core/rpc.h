@@ -101,6 +101,10 @@ struct rpc *rpc_new(struct ev_loop *loop, struct http_client *http,
 		    struct metrics *reg, const struct cfg *cfg, char *err,
 		    size_t errsz);
 
+/* Check [near] rpc_urls without creating anything: for check-config.
+ * 0, or -1 and "file:line: rpc_urls: why" (an item's key is never echoed). */
+int rpc_check_config(const struct cfg *cfg, char *err, size_t errsz);
+
 /* The same without a config file: urls NULL-terminated ("URL" or "URL|KEY"). */
 struct rpc_config {
 	const char *const *urls;

@@ -847,14 +847,13 @@ double viewer_next_due(const struct viewer *v)
 	return best;
 }
 
-/* "METHOD" or "METHOD/INTERVAL" */
-static int add_standing(struct viewer *v, const char *item, char *err, size_t n)
+/* "METHOD" or "METHOD/INTERVAL": method into `method`, interval (0 = default). */
+static int parse_standing(const char *item, char *method, double *iv, char *err, size_t n)
 {
-	char method[V_MAX_METHOD + 1];
 	const char *slash = strchr(item, '/');
 	size_t mlen = slash ? (size_t)(slash - item) : strlen(item);
-	double iv = 0;
 
+	*iv = 0;
 	if (!mlen || mlen > V_MAX_METHOD) {
 		snprintf(err, n, "endpoints: '%.80s' is not a method name", item);
 		return -1;
@@ -866,11 +865,21 @@ static int add_standing(struct viewer *v, const char *item, char *err, size_t n)
 			snprintf(err, n, "endpoints: '%.80s' is not a method name", item);
 			return -1;
 		}
-	if (slash && (cfg_parse_duration(slash + 1, &iv) < 0 || iv < V_MIN_INTERVAL)) {
+	if (slash && (cfg_parse_duration(slash + 1, iv) < 0 || *iv < V_MIN_INTERVAL)) {
 		snprintf(err, n, "endpoints: '%.80s': the interval after '/' must be a duration of at least %g s",
 			 item, V_MIN_INTERVAL);
 		return -1;
 	}
+	return 0;
+}
+
+static int add_standing(struct viewer *v, const char *item, char *err, size_t n)
+{
+	char method[V_MAX_METHOD + 1];
+	double iv;
+
+	if (parse_standing(item, method, &iv, err, n) < 0)
+		return -1;
 	if (!v->contract) {
 		log_warn(V_LOG, "no [near] contract: not polling %s", method);
 		return 0;
@@ -956,6 +965,32 @@ static int cfg_policy(const struct cfg *cfg, const char *prefix, struct mpci_pol
 	return 0;
 }
 
+int viewer_check_config(const struct cfg *cfg, char *err, size_t errsz)
+{
+	struct mpci_poll_policy upd = { 0 }, boot = { 0 };
+	char where[300] = "", method[V_MAX_METHOD + 1], msg[300];
+	char **eps = NULL;
+	double iv;
+	int rc = 0;
+
+	if (cfg_policy(cfg, "", &upd, err, errsz) < 0 ||
+	    cfg_policy(cfg, "bootstrap_", &boot, err, errsz) < 0)
+		return -1;
+	if (cfg_get_duration(cfg, "view", "interval", &iv) == 0 && iv < V_MIN_INTERVAL) {
+		cfg_where(cfg, "view", "interval", where, sizeof(where));
+		snprintf(err, errsz, "%s: interval: %g s is below %g s", where, iv, V_MIN_INTERVAL);
+		return -1;
+	}
+	cfg_get_list(cfg, "view", "endpoints", &eps);
+	for (size_t i = 0; eps && eps[i] && !rc; i++)
+		if ((rc = parse_standing(eps[i], method, &iv, msg, sizeof(msg))) < 0) {
+			cfg_where(cfg, "view", "endpoints", where, sizeof(where));
+			snprintf(err, errsz, "%s: %s", where, msg);
+		}
+	cfg_list_free(eps);
+	return rc;
+}
+
 struct viewer *viewer_new(struct ev_loop *loop, struct rpc *rpc, const struct cfg *cfg,
 			  struct metrics *reg, char *err, size_t errsz)
 {
@@ -963,6 +998,8 @@ struct viewer *viewer_new(struct ev_loop *loop, struct rpc *rpc, const struct cf
 	char **eps = NULL;
 	double j = 1;
 
+	if (viewer_check_config(cfg, err, errsz) < 0)
+		return NULL;
 	vc.contract = cfg_get(cfg, "near", "contract");
 	cfg_get_duration(cfg, "view", "interval", &vc.update.interval);
 	if (cfg_policy(cfg, "", &vc.update, err, errsz) < 0 ||

@@ -53,6 +53,10 @@ struct viewer *viewer_new(struct ev_loop *loop, struct rpc *rpc,
 			  const struct cfg *cfg, struct metrics *reg, char *err,
 			  size_t errsz);
 
+/* Check the [view] section (retry names, intervals, endpoints items) without
+ * creating anything: for check-config.  0, or -1 and "file:line: key: why". */
+int viewer_check_config(const struct cfg *cfg, char *err, size_t errsz);
+
 /* The same without a config file.  Zero fields take the built-in defaults:
  * interval 1 s, Exponential from 1 s to 60 s, jitter 1 s (jitter < 0: none). */
 struct viewer_config {

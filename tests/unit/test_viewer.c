@@ -539,6 +539,21 @@ static void standing(void)
 	ok(!viewer_new(loop, NULL, cfg, reg, err, sizeof(err)) && strstr(err, ":4: retry:") &&
 	   strstr(err, "fail_fast, fixed or exponential"), "bad retry named with file:line: %s", err);
 	cfg_free(cfg);
+
+	fd = open(path, O_WRONLY | O_TRUNC);
+	const char *bad2 = "[near]\ncontract = mpc.test.near\n"
+			   "rpc_urls = http://127.0.0.1:1, ftp://x.example|secret-key\n"
+			   "[view]\nendpoints = state, version/soon\n";
+	if (write(fd, bad2, strlen(bad2)) < 0)
+		bail_out("write");
+	close(fd);
+	if (cfg_load(&cfg, path, &ce) < 0 || settings_check(cfg, &ce) < 0)
+		bail_out("config: %s", cfg_format_error(&ce, err, sizeof(err)));
+	ok(viewer_check_config(cfg, err, sizeof(err)) < 0 && strstr(err, ":5: endpoints: 'version/soon'"),
+	   "check-config: a bad endpoints item, with file:line: %s", err);
+	ok(rpc_check_config(cfg, err, sizeof(err)) < 0 && strstr(err, ":3: rpc_urls: rpc_urls item 2") &&
+	   !strstr(err, "secret-key"), "check-config: a bad RPC URL, with file:line, key not shown: %s", err);
+	cfg_free(cfg);
 	unlink(path);
 }
 
