@@ -1,6 +1,7 @@
 # plugins/prometheus-monitor: /metrics (Prometheus text 0.0.4) and /healthz.
 # Built against the public header only (no core include path).
 plugin_LTLIBRARIES += plugins/prometheus-monitor/prometheus-monitor.la
+EXTRA_DIST += plugins/prometheus-monitor/README.md
 prom_sources = plugins/prometheus-monitor/monitor.c \
 	plugins/prometheus-monitor/httpd.c plugins/prometheus-monitor/httpd.h \
 	plugins/prometheus-monitor/expo.c plugins/prometheus-monitor/expo.h \
