@@ -75,6 +75,7 @@ const struct cfg_key settings_tx_keys[] = {
 	{ "sweep_interval", CFG_DURATION, "1s", "when the newest transaction of a key takes this long, look at the others without it" },
 	{ "status_timeout", CFG_DURATION, "20s", "HTTP timeout of send_tx and tx calls (a node waits up to 10 s)" },
 	{ "compact_bytes", CFG_SIZE, "8M", "rewrite the transaction journal when it grows past this" },
+	{ "validity_blocks", CFG_UINT, "86400", "the chain's transaction_validity_period: an unknown transaction signed longer ago is signed again" },
 	{ NULL, 0, NULL, NULL },
 };
 

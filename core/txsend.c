@@ -192,6 +192,27 @@ static void list_insert_by_nonce(struct txlist *l, struct tx *t)
 	l->n++;
 }
 
+/* The queue stays in submission (id) order, also for re-signed ones. */
+static void list_insert_by_id(struct txlist *l, struct tx *t)
+{
+	struct tx *at = l->tail;
+	while (at && at->e.id > t->e.id)
+		at = at->prev;
+	if (!at) {
+		list_push_front(l, t);
+		return;
+	}
+	t->list = l;
+	t->prev = at;
+	t->next = at->next;
+	if (at->next)
+		at->next->prev = t;
+	else
+		l->tail = t;
+	at->next = t;
+	l->n++;
+}
+
 /* Take t out of whatever list it is in. */
 static void unlist(struct tx *t)
 {
@@ -668,7 +689,7 @@ static void resign(struct tx *t, const char *cause)
 		 cause, t->hash_b58);
 	drop_signature(t);
 	t->state = TX_QUEUED;
-	list_push_front(&k->queue, t);
+	list_insert_by_id(&k->queue, t);
 	kick(ts);
 }
 
@@ -864,7 +885,11 @@ static void look_failed(struct tx *t, const struct rpc_result *res, int watched)
 	struct txsend *ts = t->ts;
 	int unknown = cause_is(res, "UNKNOWN_TRANSACTION");
 
-	if (res->cls == RPC_ERR_TIMEOUT || unknown) {
+	if (unknown && ts->final_height > t->e.base_height + ts->o.validity_blocks) {
+		/* its block hash is past the validity period: it can never land */
+		unlist(t);
+		resign(t, "expired");
+	} else if (res->cls == RPC_ERR_TIMEOUT || unknown) {
 		retry_cause(ts, unknown ? "unknown_tx" : "timeout");
 		log_debug(TX_LOG, "tx %" PRIu64 " hash %s: tx: %s; sending the same bytes again",
 			  t->e.id, t->hash_b58, res->message);
@@ -1181,6 +1206,8 @@ static void defaults(struct txsend_opts *o)
 		o->retry_interval = 1;
 	if (!(o->sweep_interval > 0))
 		o->sweep_interval = 1;
+	if (!o->validity_blocks)
+		o->validity_blocks = 86400;
 	if (!(o->status_timeout > 0))
 		o->status_timeout = 20;
 	if (!o->compact_bytes)
@@ -1362,6 +1389,8 @@ struct txsend *txsend_new(struct ev_loop *loop, struct rpc *rpc,
 		o.status_timeout = d;
 	if (cfg_get_size(cfg, "tx", "compact_bytes", &u) == 0)
 		o.compact_bytes = u;
+	if (cfg_get_uint(cfg, "tx", "validity_blocks", &u) == 0)
+		o.validity_blocks = u;
 	const char *gas = cfg_get(cfg, "tx", "default_gas");
 	if (gas) {
 		if (txcheck_parse_gas(gas, &o.default_gas, msg, sizeof(msg)) < 0) {

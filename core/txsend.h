@@ -17,7 +17,9 @@
  *   - InvalidNonce: the access key is read again and the transaction re-signed
  *     with a new nonce - at once when it had never been sent before, else only
  *     after `tx` confirms the old hash is unknown;
- *   - Expired / InvalidChain: the same, with a fresh block hash;
+ *   - Expired / InvalidChain: the same, with a fresh block hash; and a sent
+ *     transaction the nodes do not know once its block hash is older than
+ *     validity_blocks can no longer land: it is signed again too;
  *   - ShardCongested / ShardStuck: the same bytes again after a pause;
  *   - any other invalid transaction: MPCI_TX_REJECTED with the node's reason.
  * Outcomes come from the whole FinalExecutionOutcomeView: success only when
@@ -77,6 +79,7 @@ struct txsend_opts {
 	double sweep_interval;		/* 0 = 1 s */
 	double status_timeout;		/* 0 = 20 s */
 	uint64_t compact_bytes;		/* 0 = 8 MiB */
+	uint64_t validity_blocks;	/* 0 = 86400 (transaction_validity_period) */
 };
 struct txsend *txsend_new_with(struct ev_loop *loop, struct rpc *rpc,
 			       struct signer *signer,

@@ -6,13 +6,16 @@
  *   tx_driver -c CONF --state-dir DIR [--count N] [--wait] [--method M]
  *             [--receiver R] [--args JSON] [--signer NAME] [--deadline S]
  *             [--log FILE] [--log-level L] [--timeout S] [--bench]
+ *             [--then N --when FILE]
  *   tx_driver --sign-rate    (libsodium's raw ed25519 signing rate, and ours)
  *
  * It submits N transactions (args {"i":K} unless --args), prints "queued N"
  * once they are in the journal, one "done id=.. status=.. hash=.." line per
  * callback, and a "stats ..." line when nothing is pending any more (also
  * after a restart with --count 0: then the outcomes of the replayed
- * transactions go to the log only).
+ * transactions go to the log only).  With --then N --when FILE, once the
+ * first batch is done it prints "waiting", and when FILE exists it submits N
+ * more (the test changes the chain in between).
  */
 #include <curl/curl.h>
 #include <ev.h>
@@ -22,6 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "http.h"
@@ -38,7 +43,11 @@ static const char *const status_names[] = { "accepted", "succeeded", "failed", "
 struct driver {
 	struct ev_loop *loop;
 	struct txsend *ts;
-	unsigned count, done;
+	unsigned count, done, then;
+	const char *when, *signer, *receiver, *method, *args;
+	int wait, waiting;
+	double deadline;
+	ev_timer when_w;
 	int bench;
 	double t0, t_signed, t_sent, t_done;
 	ev_timer poll, announce, give_up;
@@ -88,6 +97,46 @@ static void finish_line(struct driver *d)
 	fflush(stdout);
 }
 
+/* Submit transactions [from, to); 0, or 4 when one was refused. */
+static int submit_range(struct driver *d, unsigned from, unsigned to)
+{
+	char abuf[64], err[512];
+	for (unsigned i = from; i < to; i++) {
+		if (!d->args)
+			snprintf(abuf, sizeof(abuf), "{\"i\":%u}", i);
+		const char *a = d->args ? d->args : abuf;
+		struct mpci_tx_request req = {
+			.struct_size = sizeof(req), .signer = d->signer, .receiver = d->receiver,
+			.method = d->method, .args = a, .args_len = strlen(a),
+			.wait = d->wait ? MPCI_TX_WAIT : MPCI_TX_SEND, .deadline = d->deadline,
+		};
+		uint64_t id;
+		int r = txsend_submit(d->ts, &req, on_done, d, &id, err, sizeof(err));
+		if (r != MPCI_OK) {
+			printf("refused rc=%d error=%s\n", r, err);
+			fflush(stdout);
+			return 4;
+		}
+	}
+	return 0;
+}
+
+static void when_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct driver *d = w->data;
+	if (access(d->when, F_OK) != 0)
+		return;
+	ev_timer_stop(loop, w);
+	unsigned from = d->count;
+	d->count += d->then;
+	d->then = 0;
+	d->waiting = 0;
+	if (submit_range(d, from, d->count) != 0)
+		ev_break(loop, EVBREAK_ALL);
+	printf("queued %u\n", d->count - from);
+	fflush(stdout);
+}
+
 static void poll_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct driver *d = w->data;
@@ -98,7 +147,15 @@ static void poll_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		d->t_signed = now;
 	if (!d->t_sent && s.submissions >= d->count)
 		d->t_sent = now;
-	if (txsend_queue_length(d->ts) == 0 && d->done >= d->count) {
+	if (txsend_queue_length(d->ts) == 0 && d->done >= d->count && d->then && !d->waiting) {
+		d->waiting = 1;
+		printf("waiting\n");
+		fflush(stdout);
+		ev_timer_init(&d->when_w, when_cb, 0.05, 0.05);
+		d->when_w.data = d;
+		ev_timer_start(loop, &d->when_w);
+	}
+	if (txsend_queue_length(d->ts) == 0 && d->done >= d->count && !d->then) {
 		d->t_done = now;
 		if (!d->t_signed)
 			d->t_signed = now;
@@ -175,17 +232,15 @@ static int sign_rate(void)
 
 int main(int argc, char **argv)
 {
-	const char *conf = NULL, *state = NULL, *method = "verify_tee", *receiver = NULL;
-	const char *args = NULL, *signer = NULL, *logf = NULL, *level = "info";
-	double deadline = 0, timeout = 120;
-	int wait = 0;
-	struct driver d = { 0 };
+	const char *conf = NULL, *state = NULL, *logf = NULL, *level = "info";
+	double timeout = 120;
+	struct driver d = { .method = "verify_tee" };
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!strcmp(a, "--sign-rate"))
 			return sign_rate();
-		if (!strcmp(a, "--wait")) { wait = 1; continue; }
+		if (!strcmp(a, "--wait")) { d.wait = 1; continue; }
 		if (!strcmp(a, "--bench")) { d.bench = 1; continue; }
 		if (!v) {
 			fprintf(stderr, "tx_driver: %s needs a value\n", a);
@@ -195,11 +250,13 @@ int main(int argc, char **argv)
 		if (!strcmp(a, "-c")) conf = v;
 		else if (!strcmp(a, "--state-dir")) state = v;
 		else if (!strcmp(a, "--count")) d.count = (unsigned)atoi(v);
-		else if (!strcmp(a, "--method")) method = v;
-		else if (!strcmp(a, "--receiver")) receiver = v;
-		else if (!strcmp(a, "--args")) args = v;
-		else if (!strcmp(a, "--signer")) signer = v;
-		else if (!strcmp(a, "--deadline")) deadline = atof(v);
+		else if (!strcmp(a, "--method")) d.method = v;
+		else if (!strcmp(a, "--receiver")) d.receiver = v;
+		else if (!strcmp(a, "--args")) d.args = v;
+		else if (!strcmp(a, "--signer")) d.signer = v;
+		else if (!strcmp(a, "--deadline")) d.deadline = atof(v);
+		else if (!strcmp(a, "--then")) d.then = (unsigned)atoi(v);
+		else if (!strcmp(a, "--when")) d.when = v;
 		else if (!strcmp(a, "--log")) logf = v;
 		else if (!strcmp(a, "--log-level")) level = v;
 		else if (!strcmp(a, "--timeout")) timeout = atof(v);
@@ -212,6 +269,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tx_driver: -c CONF and --state-dir DIR are required\n");
 		return 2;
 	}
+	mkdir(state, 0700); /* as the daemon makes its state_dir */
 	enum log_level lvl;
 	if (log_level_parse(level, &lvl) < 0 || log_open(logf, lvl) < 0) {
 		fprintf(stderr, "tx_driver: cannot open the log\n");
@@ -242,25 +300,13 @@ int main(int argc, char **argv)
 	int rc = 0;
 	if (txsend_start(d.ts) < 0)
 		rc = 1;
-	d.t0 = mono();
-	char abuf[64];
-	for (unsigned i = 0; i < d.count && rc == 0; i++) {
-		if (!args)
-			snprintf(abuf, sizeof(abuf), "{\"i\":%u}", i);
-		const char *a = args ? args : abuf;
-		struct mpci_tx_request req = {
-			.struct_size = sizeof(req), .signer = signer, .receiver = receiver,
-			.method = method, .args = a, .args_len = strlen(a),
-			.wait = wait ? MPCI_TX_WAIT : MPCI_TX_SEND, .deadline = deadline,
-		};
-		uint64_t id;
-		int r = txsend_submit(d.ts, &req, on_done, &d, &id, err, sizeof(err));
-		if (r != MPCI_OK) {
-			printf("refused rc=%d error=%s\n", r, err);
-			fflush(stdout);
-			rc = 4;
-		}
+	if (d.then && !d.when) {
+		fprintf(stderr, "tx_driver: --then needs --when FILE\n");
+		rc = 2;
 	}
+	d.t0 = mono();
+	if (rc == 0)
+		rc = submit_range(&d, 0, d.count);
 	if (rc == 0) {
 		ev_timer_init(&d.announce, announce_cb, 0.05, 0);
 		d.announce.data = &d;
@@ -280,6 +326,7 @@ int main(int argc, char **argv)
 		ev_timer_stop(d.loop, &d.poll);
 		ev_timer_stop(d.loop, &d.give_up);
 		ev_timer_stop(d.loop, &d.announce);
+		ev_timer_stop(d.loop, &d.when_w);
 	}
 	txsend_stop(d.ts);
 	txsend_free(d.ts);

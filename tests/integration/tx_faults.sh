@@ -1,0 +1,130 @@
+# Faults on the way to the chain: 5xx, 408 timeouts, dropped connections,
+# answers that come after we gave up (the transaction landed anyway), an
+# endpoint going down mid-flight, InvalidNonce (someone else used the key) and
+# Expired (a stale block hash).  Each transaction must execute exactly once,
+# counted on nearsim's side, and be reported once.
+. "$top_srcdir/tests/integration/tx_util.sh"
+
+run_faulty() { # run_faulty NAME FAULT_JSON N
+	start_sim --block-ms 100
+	conf "$t/$1.conf" 'retry_interval = 200ms\nsweep_interval = 500ms'
+	faults "$2"
+	"$drv" -c "$t/$1.conf" --state-dir "$t/$1" --count "$3" --wait --timeout 90 \
+		--log "$t/$1.log" > "$t/$1.out"
+	rc=$?
+	injected=$(curl -s "$url/admin/faults" | sed 's/.*"rpc":{[^}]*"injected":{\([^}]*\)}.*/\1/' |
+		tr ',' '\n' | sed 's/.*://' | awk '{ n += $1 } END { print n + 0 }')
+	faults '{"kind":"all","clear":true}'
+	check "$1: the driver finishes (exit $rc) after $injected injected faults" [ "$rc" -eq 0 -a "$injected" -gt 0 ]
+	check "$1: $3 succeeded, each reported once" \
+		[ "$(grep -c 'status=succeeded' "$t/$1.out")" -eq "$3" -a \
+		  "$(grep -o '^done id=[0-9]*' "$t/$1.out" | sort -u | wc -l)" -eq "$3" ]
+	exactly_once "$3" "$1"
+}
+
+run_faulty 5xx '{"kind":"rpc","5xx":0.3}' 30
+run_faulty timeout '{"kind":"rpc","timeout":0.3}' 30
+run_faulty reset '{"kind":"rpc","reset":0.25}' 30
+run_faulty garbage '{"kind":"rpc","truncate":0.15,"invalid_json":0.15}' 30
+
+# Answers later than our timeout: nearsim sleeps, then executes what we sent
+# while we have given up on the request.  We must follow the hash, not sign
+# again.
+start_sim --block-ms 100
+conf "$t/slow.conf" 'retry_interval = 200ms\nstatus_timeout = 1s\nsweep_interval = 500ms'
+faults '{"kind":"rpc","latency_ms":1500}'
+"$drv" -c "$t/slow.conf" --state-dir "$t/slow" --count 10 --wait --timeout 90 \
+	--log "$t/slow.log" > "$t/slow.out" &
+dpid=$!
+sleep 5
+faults '{"kind":"all","clear":true}'
+wait $dpid
+check "slow answers: the driver finishes" [ $? -eq 0 ]
+check "slow answers: 10 succeeded" [ "$(grep -c 'status=succeeded' "$t/slow.out")" -eq 10 ]
+check "slow answers: send_tx timed out and the hash was followed instead" \
+	grep -q 'send_tx: .*; following the hash' "$t/slow.log"
+check "slow answers: never signed again" [ "$(field resigns "$t/slow.out")" -eq 0 ]
+exactly_once 10 "slow answers"
+
+# An endpoint going down mid-flight: the first URL is a proxy we kill.
+if command -v socat >/dev/null 2>&1; then
+	start_sim --block-ms 100
+	pport=$(( 20000 + $$ % 20000 ))
+	socat TCP-LISTEN:$pport,bind=127.0.0.1,reuseaddr,fork TCP:127.0.0.1:$port 2>/dev/null &
+	sopid=$!
+	extra_pids=$sopid
+	sleep 0.3
+	conf "$t/down.conf" 'retry_interval = 200ms\nsweep_interval = 500ms' \
+		"http://127.0.0.1:$pport, $url"
+	"$drv" -c "$t/down.conf" --state-dir "$t/down" --count 60 --wait --timeout 90 \
+		--log "$t/down.log" > "$t/down.out" &
+	dpid=$!
+	wait_for 'signed: hash' "$t/down.log" 30
+	sleep 0.2
+	kill $sopid; extra_pids=
+	before=$(grep -c 'status=succeeded' "$t/down.out")
+	wait $dpid
+	check "endpoint down: the driver finishes ($before done when the proxy died)" [ $? -eq 0 -a "$before" -lt 60 ]
+	check "endpoint down: 60 succeeded, each reported once" \
+		[ "$(grep -c 'status=succeeded' "$t/down.out")" -eq 60 -a \
+		  "$(grep -o '^done id=[0-9]*' "$t/down.out" | sort -u | wc -l)" -eq 60 ]
+	exactly_once 60 "endpoint down"
+else
+	ok "# SKIP endpoint down: socat is not installed"
+fi
+
+# Blocks on demand from here on, so that heights are where the test wants them.
+producer() { ( while :; do produce 1; sleep 0.1; done ) & prodpid=$!; extra_pids=$prodpid; }
+stop_producer() { kill $prodpid 2>/dev/null; wait $prodpid 2>/dev/null; extra_pids=; }
+height() { stat "$1"; }
+
+# InvalidNonce: between two batches someone else uses the key with a nonce
+# far ahead of ours.
+start_sim --block-ms 0
+producer
+conf "$t/nonce.conf" 'retry_interval = 200ms\nsweep_interval = 500ms'
+"$drv" -c "$t/nonce.conf" --state-dir "$t/nonce" --count 3 --then 3 --when "$t/nonce.go" \
+	--wait --timeout 90 --log "$t/nonce.log" --log-level debug > "$t/nonce.out" &
+dpid=$!
+wait_for '^waiting' "$t/nonce.out" 30
+stop_producer
+head=$(height head)
+far=$(( (head + 1) * 1000000 - 1 ))
+bh=$(curl -s "$url/admin/stats" | sed -n 's/.*"final_hash":"\([^"]*\)".*/\1/p')
+signed=$(admin sign "{\"signer\":\"frodo.test.near\",\"role\":\"signer\",\"method\":\"verify_tee\",\"args\":{},\"nonce\":$far,\"block_hash\":\"$bh\"}" |
+	"$PY" -c 'import json,sys; print(json.load(sys.stdin)["signed_tx_base64"])')
+rpc "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"send_tx\",\"params\":{\"signed_tx_base64\":\"$signed\",\"wait_until\":\"NONE\"}}" > "$t/ext.json"
+produce 1
+touch "$t/nonce.go"
+wait_for 'InvalidNonce' "$t/nonce.log" 30
+producer
+wait $dpid
+check "InvalidNonce: the driver finishes" [ $? -eq 0 ]
+check "InvalidNonce: all 6 succeeded" [ "$(grep -c 'status=succeeded' "$t/nonce.out")" -eq 6 ]
+check "InvalidNonce: seen ($(field nonce_errors "$t/nonce.out")) and signed again ($(field resigns "$t/nonce.out"))" \
+	[ "$(field nonce_errors "$t/nonce.out")" -ge 1 -a "$(field resigns "$t/nonce.out")" -ge 1 ]
+check "InvalidNonce: the new nonce is above the other party's" \
+	grep -q "nonce $((far + 1))" "$t/nonce.log"
+exactly_once 7 "InvalidNonce (ours and the other party's)"
+no_key_material "InvalidNonce at debug level" "$t/nonce.log" "$t/frodo.key"
+stop_producer
+
+# Expired: the second batch is signed on a block hash that has aged past the
+# validity period (6 blocks here).
+start_sim --block-ms 0 --tx-validity 6
+producer
+conf "$t/exp.conf" 'retry_interval = 200ms\nsweep_interval = 500ms\nblock_refresh = 1h\nvalidity_blocks = 6'
+"$drv" -c "$t/exp.conf" --state-dir "$t/exp" --count 2 --then 3 --when "$t/exp.go" \
+	--wait --timeout 90 --log "$t/exp.log" > "$t/exp.out" &
+dpid=$!
+wait_for '^waiting' "$t/exp.out" 30
+produce 12
+touch "$t/exp.go"
+wait $dpid
+check "Expired: the driver finishes" [ $? -eq 0 ]
+check "Expired: all 5 succeeded" [ "$(grep -c 'status=succeeded' "$t/exp.out")" -eq 5 ]
+check "Expired: seen, and signed again on a fresh block hash" \
+	[ "$(grep -c 'InvalidTxError Expired' "$t/exp.log")" -ge 1 -a "$(field resigns "$t/exp.out")" -ge 1 ]
+exactly_once 5 "Expired"
+stop_producer
+finish
