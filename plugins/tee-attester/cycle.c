@@ -7,13 +7,11 @@
  * with a cause (metric, warning) and schedules a retry with backoff; a
  * success schedules the next refresh. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "args.h"
 #include "attester.h"
@@ -21,6 +19,7 @@
 #include "collateral.h"
 #include "dstack.h"
 #include "measurements.h"
+#include "outfile.h"
 #include "pck.h"
 #include "quote.h"
 #include "report_data.h"
@@ -235,8 +234,8 @@ static void on_tx(const struct mpci_tx_result *r, void *ud)
 	case MPCI_TX_SUCCEEDED:
 	case MPCI_TX_ACCEPTED:
 		t->api->log(t->self, MPCI_LOG_INFO,
-			    "submit_participant_info %s executed at height %llu; confirming",
-			    r->hash ? r->hash : "?", (unsigned long long)r->block_height);
+			    "submit_participant_info %s succeeded; confirming with get_attestation",
+			    r->hash ? r->hash : "?");
 		a->confirm_deadline = t->api->now(t->self) + t->confirm_timeout;
 		confirm_view(t);
 		return;
@@ -293,34 +292,13 @@ static void on_before(const struct mpci_view_result *r, void *ud)
 		    a->reason, tx.args_len, (unsigned long long)id);
 }
 
-/* Write the arguments whole: to a temporary file renamed over the target. */
+/* The arguments on stdout, or written whole to dry_run_output. */
 static int write_args(struct tee *t, const char *args, char *err, size_t errsz)
 {
-	if (strcmp(t->dry_run_output, "-") == 0) {
-		if (printf("%s\n", args) < 0 || fflush(stdout) != 0) {
-			snprintf(err, errsz, "stdout: %s", strerror(errno));
-			return -1;
-		}
-		return 0;
-	}
-	char tmp[4200];
-	snprintf(tmp, sizeof(tmp), "%s.tmp", t->dry_run_output);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	size_t n = strlen(args), off = 0;
-	while (fd >= 0 && off < n) {
-		ssize_t w = write(fd, args + off, n - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			break;
-		off += (size_t)w;
-	}
-	int ok = fd >= 0 && off == n && write(fd, "\n", 1) == 1 && fsync(fd) == 0;
-	if (fd >= 0 && close(fd) != 0)
-		ok = 0;
-	if (!ok || rename(tmp, t->dry_run_output) != 0) {
-		snprintf(err, errsz, "%s: %s", t->dry_run_output, strerror(errno));
-		unlink(tmp);
+	if (t->dry_run_output)
+		return tee_write_whole(t->dry_run_output, args, strlen(args), err, errsz);
+	if (printf("%s\n", args) < 0 || fflush(stdout) != 0) {
+		snprintf(err, errsz, "stdout: %s", strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -336,14 +314,16 @@ static void deliver(struct tee *t)
 			fail(t, TEE_OUTPUT, "dry run: cannot write the arguments: %s", err);
 			return;
 		}
+		struct mpci_status st = { .struct_size = sizeof(st) };
+		const char *file = t->dry_run_output;
+		t->api->status(t->self, &st);
 		t->api->log(t->self, MPCI_LOG_INFO,
 			    "dry run: submit_participant_info arguments (%zu bytes) written to %s; "
-			    "nothing submitted.  To submit them: mpc-indexer tx call%s%s "
-			    "--gas %llu --deposit 0 submit_participant_info --args-file %s",
-			    strlen(a->args), strcmp(t->dry_run_output, "-") ? t->dry_run_output
-			    : "stdout", t->signer ? " --signer " : "", t->signer ? t->signer : "",
-			    GAS_300_TGAS, strcmp(t->dry_run_output, "-") ? t->dry_run_output
-			    : "FILE");
+			    "nothing submitted.  To submit them: mpc-indexer tx call %s "
+			    "submit_participant_info \"$(cat %s)\"%s%s --gas 300T --deposit 0 --wait",
+			    strlen(a->args), file ? file : "stdout",
+			    st.contract ? st.contract : "CONTRACT", file ? file : "FILE",
+			    t->signer ? " --signer " : "", t->signer ? t->signer : "");
 		succeed(t, NULL);
 		return;
 	}

@@ -16,7 +16,8 @@ plugins_tee_attester_libteeattest_la_SOURCES = \
 	plugins/tee-attester/collateral.c plugins/tee-attester/collateral.h \
 	plugins/tee-attester/measurements.c plugins/tee-attester/measurements.h \
 	plugins/tee-attester/stored.c plugins/tee-attester/stored.h \
-	plugins/tee-attester/args.c plugins/tee-attester/args.h
+	plugins/tee-attester/args.c plugins/tee-attester/args.h \
+	plugins/tee-attester/outfile.c plugins/tee-attester/outfile.h
 plugins_tee_attester_libteeattest_la_CPPFLAGS = $(tee_cppflags)
 plugins_tee_attester_libteeattest_la_CFLAGS = $(tee_cflags)
 plugins_tee_attester_libteeattest_la_LIBADD = $(CJSON_LIBS) $(CRYPTO_LIBS)

@@ -2,6 +2,8 @@
  * node to submit_participant_info arguments equal, as JSON, to the fixture;
  * the Mock arguments; the measurement pre-check; reading what the contract
  * stored. */
+#include <unistd.h>
+
 #include "test_tee_util.h"
 
 #include "args.h"
@@ -9,6 +11,7 @@
 #include "collateral.h"
 #include "dstack.h"
 #include "measurements.h"
+#include "outfile.h"
 #include "pck.h"
 #include "quote.h"
 #include "report_data.h"
@@ -145,11 +148,33 @@ static void test_stored(void)
 	is_int(tee_accounts_lists("nope", 4, NULL, tls, acct), -1, "not JSON");
 }
 
+static void test_outfile(void)
+{
+	char dir[] = "/tmp/tee-out-XXXXXX", path[300], err[400];
+	if (!mkdtemp(dir))
+		bail_out("mkdtemp");
+	snprintf(path, sizeof(path), "%s/args.json", dir);
+	is_int(tee_write_whole(path, "{\"a\":1}", 7, err, sizeof(err)), 0, "the arguments file is written");
+	is_int(tee_write_whole(path, "{}", 2, err, sizeof(err)), 0, "and replaced");
+	char *text = tee_slurp(path, NULL);
+	is_str(text, "{}\n", "whole, with a newline");
+	free(text);
+	snprintf(path, sizeof(path), "%s/args.json.tmp", dir);
+	ok(access(path, F_OK) != 0, "no temporary file is left");
+	snprintf(path, sizeof(path), "%s/missing/args.json", dir);
+	ok(tee_write_whole(path, "{}", 2, err, sizeof(err)) < 0 && strstr(err, "missing/args.json") &&
+	   strstr(err, "No such file"), "a directory that does not exist: %s", err);
+	snprintf(path, sizeof(path), "%s/args.json", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	test_dstack_args();
 	test_mock_args();
 	test_measurements();
 	test_stored();
+	test_outfile();
 	return done_testing();
 }
