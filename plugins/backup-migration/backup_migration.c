@@ -12,9 +12,9 @@
  * again, until the record disappears (the new node concluded).  Optionally it
  * registers its own key with register_backup_service.
  *
- * One exchange runs at a time.  A periodic tick drives retries and timeouts:
- * the host frees a timer or watch that is stopped from inside its own
- * callback while still using it, so nothing here stops itself.
+ * One exchange runs at a time.  A periodic tick drives retries and timeouts,
+ * and nothing here stops a timer or watch from inside its own callback: the
+ * first 1.0 host read the handle after such a callback returned.
  */
 #include <inttypes.h>
 #include <stdarg.h>

@@ -672,6 +672,14 @@ static void test_scenario(void)
 		printf("ok %d - # SKIP unwritable directory: root without tmpfs\n", ++tap_count_);
 	}
 
+	/* host names are looked up off the loop; every address is tried in turn */
+	give_state("Running", 5, "http://nonexistent.invalid:13001", src.pub);
+	struct count_goal r = { "mpc_indexer_backup_failures_total", "backup", "resolve", 1 };
+	ok(run_until(&w, metric_reaches, &r, 30), "a name that does not resolve: cause resolve");
+	give_state("Running", 4, "http://localhost:13001", src.pub);
+	e = 4;
+	ok(run_until(&w, has_epoch_file, &e, 30), "a node named localhost: the backup of epoch 4 appears");
+
 	world_down(&w);
 	fake_stop(&src);
 	fake_stop(&dst);
@@ -796,7 +804,7 @@ int main(void)
 	put_file(path, tkey_hex, 0600);
 	snprintf(path, sizeof(path), "%s/keyshares", tmp);
 	mkdir(path, 0700);
-	for (unsigned e = 0; e <= 3; e++) {
+	for (unsigned e = 0; e <= 4; e++) {
 		char *ks = keyshares_text(e);
 		snprintf(path, sizeof(path), "%s/keyshares/epoch_%u.json", tmp, e);
 		put_file(path, ks, 0600);
