@@ -12,6 +12,7 @@
  *   - key files and a backup directory others can read: it refuses to start;
  *   - registration with a full-access signer.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <ev.h>
 #include <fcntl.h>
@@ -22,6 +23,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -671,6 +673,21 @@ static void test_scenario(void)
 	} else {
 		printf("ok %d - # SKIP unwritable directory: root without tmpfs\n", ++tap_count_);
 	}
+
+	/* a node that takes the connection and never answers */
+	int mute = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)src.port) };
+	inet_pton(AF_INET, "127.0.0.5", &sa.sin_addr);
+	if (mute >= 0 && bind(mute, (struct sockaddr *)&sa, sizeof(sa)) == 0 && listen(mute, 4) == 0) {
+		give_state("Running", 5, "http://127.0.0.5:13001", src.pub);
+		struct count_goal to = { "mpc_indexer_backup_failures_total", "backup", "timeout", 1 };
+		ok(run_until(&w, metric_reaches, &to, 30) && log_has("timed out in the TLS handshake"),
+		   "a node that never answers: cause timeout, the loop keeps running");
+	} else {
+		printf("ok %d - # SKIP cannot listen on 127.0.0.5\n", ++tap_count_);
+	}
+	if (mute >= 0)
+		close(mute);
 
 	/* host names are looked up off the loop; every address is tried in turn */
 	give_state("Running", 5, "http://nonexistent.invalid:13001", src.pub);
