@@ -134,7 +134,11 @@ class Daemon:
         self.conf = os.path.join(self.dir, "mpc-indexer.conf")
         with open(self.conf, "w") as f:
             f.write("\n".join(conf) + "\n")
-        self.proc = subprocess.Popen([DAEMON, "-c", self.conf, "run"], stdout=subprocess.DEVNULL,
+        cmd = [DAEMON, "-c", self.conf, "run"]
+        if os.environ.get("TEE_VALGRIND"):  # a manual check: valgrind.log per daemon
+            cmd = ["valgrind", "-q", "--leak-check=full", "--error-exitcode=99",
+                   "--log-file=%s/valgrind.log" % self.dir] + cmd
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL,
                                      stderr=open(os.path.join(self.dir, "stderr"), "w"))
         self.port = None
         if wait_for(lambda: self.proc.poll() is not None or os.path.exists(self.port_file)
