@@ -14,6 +14,7 @@ from nearsim_util import TOP_BUILDDIR, TOP_SRCDIR, Sim, Tap, fixture, skip_all, 
 
 CLIENTS = os.path.join(TOP_SRCDIR, "contrib", "clients")
 sys.path.insert(0, CLIENTS)
+sys.dont_write_bytecode = True      # no __pycache__ in the source tree
 from mpc_bridge import Bridge, BridgeError, Closed, follow_blocks  # noqa: E402,F401
 
 PLUGIN = os.path.join(TOP_BUILDDIR, "plugins", "mpc-node-bridge", ".libs", "mpc-node-bridge.so")
