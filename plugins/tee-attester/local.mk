@@ -76,6 +76,10 @@ TESTS += $(tee_integration_tests)
 dist_check_SCRIPTS += $(tee_integration_tests) tests/fakes/dstack_agent.py tests/fakes/pccs_server.py
 dist_check_DATA += tests/integration/tee_util.py
 
+# libFuzzer targets for every reader of untrusted input (needs clang).
+TESTS += tests/fuzz/run-tee.sh
+EXTRA_DIST += tests/fuzz/run-tee.sh tests/fuzz/fuzz_tee_quote.c tests/fuzz/fuzz_tee_answers.c
+
 tee_fixtures = tests/fixtures/tee/quote.json tests/fixtures/tee/collateral.json \
 	tests/fixtures/tee/tcb_info.json tests/fixtures/tee/near_p2p_public_key.pub \
 	tests/fixtures/tee/near_account_public_key.pub tests/fixtures/tee/near_account_secret_key \
