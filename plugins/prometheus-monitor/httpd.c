@@ -255,6 +255,14 @@ struct httpd *httpd_start(const struct mpci_host_api *api, mpci_plugin *self,
 	return h;
 }
 
+void httpd_close(struct httpd *h)
+{
+	if (!h)
+		return;
+	MHD_stop_daemon(h->d);
+	free(h);
+}
+
 void httpd_stop(struct httpd *h)
 {
 	if (!h)
@@ -264,8 +272,7 @@ void httpd_stop(struct httpd *h)
 	if (h->timer)
 		h->api->timer_stop(h->timer);
 	free_fired(h);
-	MHD_stop_daemon(h->d);
-	free(h);
+	httpd_close(h);
 }
 
 unsigned httpd_port(const struct httpd *h)

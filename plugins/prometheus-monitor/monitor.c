@@ -416,6 +416,7 @@ static void subscribe(struct mon *m, int contract_views)
 	}
 }
 
+static void stop(void *state);
 static void fini(void *state);
 
 static int init(const struct mpci_host_api *api, mpci_plugin *self, void **state)
@@ -489,6 +490,7 @@ static int init(const struct mpci_host_api *api, mpci_plugin *self, void **state
 	*state = m;
 	return MPCI_OK;
 fail:
+	stop(m);
 	fini(m);
 	return MPCI_ERR;
 }
@@ -501,12 +503,13 @@ static void stop(void *state)
 	m->http = NULL;
 }
 
+/* The host has released our timers, watches and subscriptions by now. */
 static void fini(void *state)
 {
 	struct mon *m = state;
 	if (!m)
 		return;
-	httpd_stop(m->http);
+	httpd_close(m->http);
 	attest_free(m->attest);
 	traffic_free(m->traffic);
 	cmetrics_free(m->cm);
