@@ -51,3 +51,5 @@ dist_check_DATA += tests/fixtures/blocks/corpus/fuzz_blockdoc/lake_localnet_8797
 # make bench: catch-up blocks/s and peak RSS beside a Node.js baseline; head latency.
 BENCHES += tests/bench/blocks_catchup.sh
 EXTRA_DIST += tests/bench/blocks_catchup.py tests/bench/blocks_baseline.js
+
+EXTRA_DIST += doc/block-stream.md
