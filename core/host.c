@@ -165,8 +165,7 @@ void host_free(struct host *h)
 	while (rev) {
 		struct mpci_plugin *p = rev;
 		rev = p->next;
-		/* subscriptions end (ud_free runs) before the state is freed */
-		plugin_release_all(p);
+		/* handles stay valid in fini(); leftovers are released after it */
 		if (p->phase != PHASE_GONE && p->phase != PHASE_LOADED &&
 		    p->desc->fini) {
 			double t0 = host_call_begin();
@@ -407,7 +406,6 @@ static enum host_rc plugin_failed(struct host *h, struct mpci_plugin *p,
 	}
 	log_error(HOST_LOG, "plugin %s: %s failed (%d); unloading it and going on",
 		  p->name, step, rc);
-	plugin_release_all(p);
 	if (strcmp(step, "start") == 0 && p->desc->fini) {
 		double t0 = host_call_begin();
 		p->desc->fini(p->state);

@@ -163,9 +163,10 @@ static double api_now(mpci_plugin *self)
 static void timer_fire(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct mpci_timer *t = w->data;
+	mpci_plugin *p = t->p; /* the callback may stop and free its timer */
 	double t0 = host_call_begin();
 	t->cb(t->ud);
-	host_call_end(t->p, "timer", t0);
+	host_call_end(p, "timer", t0);
 }
 
 static void timer_release(struct reg *r)
@@ -218,9 +219,10 @@ static int to_ev(int events)
 static void watch_fire(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct mpci_watch *x = w->data;
+	mpci_plugin *p = x->p; /* the callback may unwatch and free */
 	double t0 = host_call_begin();
 	x->cb(w->fd, (revents & EV_READ ? 1 : 0) | (revents & EV_WRITE ? 2 : 0), x->ud);
-	host_call_end(x->p, "fd", t0);
+	host_call_end(p, "fd", t0);
 }
 
 static void watch_release(struct reg *r)
@@ -465,9 +467,10 @@ static void sub_release(struct reg *r)
 static void state_deliver(void *ctx, const struct mpci_view_result *r)
 {
 	struct mpci_sub *s = ctx;
+	mpci_plugin *p = s->p; /* the callback may unsubscribe */
 	double t0 = host_call_begin();
 	s->state_cb(r, s->ud);
-	host_call_end(s->p, "state", t0);
+	host_call_end(p, "state", t0);
 }
 
 static int api_subscribe_state(mpci_plugin *self, const struct mpci_view_spec *spec_in,
@@ -575,9 +578,10 @@ static void blocks_block(void *ctx, const struct mpci_block *b)
 	struct mpci_sub *s = ctx;
 	if (!s->bh.block)
 		return;
+	mpci_plugin *p = s->p; /* the callback may unsubscribe */
 	double t0 = host_call_begin();
 	s->bh.block(b, s->ud);
-	host_call_end(s->p, "block", t0);
+	host_call_end(p, "block", t0);
 }
 
 static void blocks_orphaned(void *ctx, uint64_t height, const char *hash)
@@ -585,9 +589,10 @@ static void blocks_orphaned(void *ctx, uint64_t height, const char *hash)
 	struct mpci_sub *s = ctx;
 	if (!s->bh.orphaned)
 		return;
+	mpci_plugin *p = s->p;
 	double t0 = host_call_begin();
 	s->bh.orphaned(height, hash, s->ud);
-	host_call_end(s->p, "orphaned", t0);
+	host_call_end(p, "orphaned", t0);
 }
 
 static void blocks_finalized(void *ctx, uint64_t height, const char *hash)
@@ -595,9 +600,10 @@ static void blocks_finalized(void *ctx, uint64_t height, const char *hash)
 	struct mpci_sub *s = ctx;
 	if (!s->bh.finalized)
 		return;
+	mpci_plugin *p = s->p;
 	double t0 = host_call_begin();
 	s->bh.finalized(height, hash, s->ud);
-	host_call_end(s->p, "finalized", t0);
+	host_call_end(p, "finalized", t0);
 }
 
 static const struct provider_block_sink block_sink = {

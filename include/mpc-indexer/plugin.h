@@ -22,6 +22,10 @@
  *    what it allocated.  A user-data destructor given to a register call is
  *    called exactly once: when the registration ends, at unload, or at once
  *    if the registration fails.
+ *  - Handles (timers, watches, requests, subscriptions) stay valid until
+ *    fini() returns, so fini() may close them; the host then releases what
+ *    is left, running those destructors after fini().  A callback may end
+ *    its own registration (timer_stop, fd_unwatch, unsubscribe) safely.
  *  - Registration functions (subscribe_*, config_*) may be called during
  *    init() only unless stated otherwise.  Runtime functions (view, tx_submit,
  *    timers, fd watches, http) from init() on.

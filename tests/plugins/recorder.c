@@ -13,6 +13,10 @@ struct rec {
 	mpci_metric *events;
 	mpci_metric *last_height;
 	mpci_timer *timer;
+	mpci_timer *self_stop;
+	mpci_watch *watch;
+	mpci_sub *state_sub;
+	int pipefd[2];
 	pthread_t thread;
 	int thread_started;
 	int ticks;
@@ -29,6 +33,27 @@ static void on_state(const struct mpci_view_result *res, void *ud)
 	struct rec *r = ud;
 	count(r, res->ok ? "state" : "state_error");
 	r->api->metric_set(r->last_height, NULL, (double)res->block_height);
+	/* ending a subscription from inside its own callback must be safe */
+	r->api->unsubscribe(r->state_sub);
+	r->state_sub = NULL;
+}
+
+static void stop_myself(void *ud)
+{
+	struct rec *r = ud;
+	count(r, "self_stop");
+	r->api->timer_stop(r->self_stop);
+	r->self_stop = NULL;
+}
+
+static void readable(int fd, int revents, void *ud)
+{
+	struct rec *r = ud;
+	char b;
+	if (read(fd, &b, 1) == 1)
+		count(r, "fd");
+	r->api->fd_unwatch(r->watch);
+	r->watch = NULL;
 }
 
 static void on_block(const struct mpci_block *b, void *ud)
@@ -69,6 +94,22 @@ static void ud_freed(void *ud)
 	count(r, "ud_free");
 }
 
+/* User data that outlives the plugin's state: the host frees it after fini(). */
+struct tag {
+	const struct mpci_host_api *api;
+	mpci_metric *events;
+};
+
+static void tag_freed(void *ud)
+{
+	struct tag *t = ud;
+	const char *v[] = { "ud_free", NULL };
+	t->api->metric_add(t->events, v, 1);
+	free(t);
+}
+
+static void on_block_tagged(const struct mpci_block *b, void *ud);
+
 static void posted(void *ud)
 {
 	count(ud, "post");
@@ -97,6 +138,24 @@ static void tick(void *ud)
 	}
 }
 
+/* The block handlers reach the state through this, not through their ud. */
+static struct rec *block_owner;
+
+static void on_block_tagged(const struct mpci_block *b, void *ud)
+{
+	on_block(b, block_owner);
+}
+
+static void on_orphaned_tagged(uint64_t h, const char *hash, void *ud)
+{
+	on_orphaned(h, hash, block_owner);
+}
+
+static void on_finalized_tagged(uint64_t h, const char *hash, void *ud)
+{
+	on_finalized(h, hash, block_owner);
+}
+
 static int init(const struct mpci_host_api *api, mpci_plugin *self, void **state)
 {
 	static const char *const kind[] = { "kind", NULL };
@@ -112,10 +171,18 @@ static int init(const struct mpci_host_api *api, mpci_plugin *self, void **state
 					   "Last height seen.", NULL);
 	api->config_double(self, "tick", &every);
 	struct mpci_view_spec spec = { .struct_size = sizeof(spec), .method = "state" };
-	struct mpci_block_handlers h = { sizeof(h), on_block, on_orphaned, on_finalized };
+	struct mpci_block_handlers h = { sizeof(h), on_block_tagged, on_orphaned_tagged,
+					 on_finalized_tagged };
 	/* A host without event sources answers UNSUPPORTED: go on without them. */
-	int rs = api->subscribe_state(self, &spec, on_state, r, ud_freed, NULL);
-	int rb = api->subscribe_blocks(self, NULL, &h, r, ud_freed, NULL);
+	int rs = api->subscribe_state(self, &spec, on_state, r, ud_freed, &r->state_sub);
+	struct tag *tag = malloc(sizeof(*tag));
+	if (!tag) {
+		free(r);
+		return MPCI_ERR_NOMEM;
+	}
+	*tag = (struct tag){ api, r->events };
+	block_owner = r;
+	int rb = api->subscribe_blocks(self, NULL, &h, tag, tag_freed, NULL);
 	if ((rs != MPCI_OK && rs != MPCI_ERR_UNSUPPORTED) ||
 	    (rb != MPCI_OK && rb != MPCI_ERR_UNSUPPORTED)) {
 		free(r);
@@ -124,6 +191,9 @@ static int init(const struct mpci_host_api *api, mpci_plugin *self, void **state
 	if (rs == MPCI_ERR_UNSUPPORTED || rb == MPCI_ERR_UNSUPPORTED)
 		api->log(self, MPCI_LOG_WARN, "this host has no event sources; only timers run");
 	r->timer = api->timer_start(self, every, every, tick, r);
+	r->self_stop = api->timer_start(self, every, every, stop_myself, r);
+	if (pipe(r->pipefd) == 0 && write(r->pipefd[1], "x", 1) == 1)
+		r->watch = api->fd_watch(self, r->pipefd[0], 1, readable, r);
 	*state = r;
 	return MPCI_OK;
 }
@@ -146,7 +216,18 @@ static void stop(void *state)
 
 static void fini(void *state)
 {
-	free(state);
+	struct rec *r = state;
+	/* closing its own handles in fini() is allowed */
+	if (r->timer)
+		r->api->timer_stop(r->timer);
+	if (r->state_sub) /* its user data is this state: end it while alive */
+		r->api->unsubscribe(r->state_sub);
+	block_owner = NULL;
+	if (r->pipefd[0] > 0) {
+		close(r->pipefd[0]);
+		close(r->pipefd[1]);
+	}
+	free(r);
 }
 
 static const struct mpci_config_key keys[] = {

@@ -282,6 +282,8 @@ static void test_dispatch(void)
 	is_int(events(w.reg, "view"), 1, "the one-shot view answered");
 	is_int(events(w.reg, "post"), 1, "a post from the plugin's thread ran on the loop");
 	ok(events(w.reg, "timer") >= 1, "its timer fired");
+	is_int(events(w.reg, "self_stop"), 1, "a timer stopped from its own callback fires once, safely");
+	is_int(events(w.reg, "fd"), 1, "an fd watch removed from its own callback fires once, safely");
 
 	char e[100];
 	static const double b[] = { 1e-5, 5e-5, 1e-4, 5e-4, 1e-3, 5e-3, 0.01, 0.05, 0.1, 0.5, 1 };
@@ -298,7 +300,7 @@ static void test_dispatch(void)
 	host_free(w.host);
 	w.host = NULL;
 	is_int(events(reg, "ud_free"), 2, "each subscription's user data was freed once");
-	is_int(S.unsubscribed, 2, "both subscriptions were ended at the source");
+	is_int(S.unsubscribed, 2, "both subscriptions were ended at the source, one from its own callback");
 	metrics_free(reg);
 	world_down(&w);
 }
