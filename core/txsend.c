@@ -133,6 +133,7 @@ struct txsend {
 	ev_timer block_timer, block_retry;
 	ev_timer kick;
 	int started, stopping, journal_failed, block_warned;
+	uint64_t compacted_size;	/* the journal right after the last compaction */
 	struct txsend_stats stats;
 	struct metric *m_total, *m_submissions, *m_retries, *m_nonce_errors;
 	struct metric *m_queue, *m_in_flight, *m_duration;
@@ -1092,6 +1093,7 @@ static void compact(struct txsend *ts)
 		log_error(TX_LOG, "%s", err);
 	else
 		log_debug(TX_LOG, "journal compacted: %zu transactions pending", n);
+	ts->compacted_size = txjournal_size(ts->j);
 	free(live);
 	free(hwm);
 }
@@ -1150,7 +1152,10 @@ static void pump(struct ev_loop *loop, ev_timer *w, int revents)
 			send(t);
 		}
 	}
-	if (ok && txjournal_size(ts->j) > ts->o.compact_bytes)
+	/* Rewrite when it has grown past the limit and doubled since last time
+	 * (a queue that alone exceeds the limit is not rewritten every turn). */
+	uint64_t size = txjournal_size(ts->j);
+	if (ok && size > ts->o.compact_bytes && size > 2 * ts->compacted_size)
 		compact(ts);
 }
 
