@@ -6,7 +6,8 @@
 # builds them (NoNewPrivileges, MemoryDenyWriteExecute, RestrictAddressFamilies;
 # tests/integration/ops_sandbox.c), and under strace: every system call it makes
 # is in @system-service, it writes only below its state and runtime directories
-# (ProtectSystem=strict), survives SIGHUP (ExecReload) and exits 0 on SIGTERM.
+# (ProtectSystem=strict), opens nothing that ProtectHome, PrivateDevices or
+# ProtectProc hide, survives SIGHUP (ExecReload) and exits 0 on SIGTERM.
 . "$top_srcdir/tests/tap.sh"
 command -v systemd-analyze > /dev/null || skip_all "systemd-analyze is not installed (tools/install-deps installs systemd)"
 unit="$top_srcdir/contrib/systemd/mpc-indexer.service"
@@ -220,6 +221,14 @@ if [ $use_strace -eq 1 ]; then
 	[ -s "$t/written" ] && [ -z "$bad" ] &&
 		ok "it writes only below state_dir and the runtime directory ($(wc -l < "$t/written") paths; ProtectSystem=strict)" ||
 		not_ok "it writes elsewhere: ${bad:-nothing written at all?}"
+	# ProtectHome, PrivateDevices, ProtectProc=invisible: nothing it reads is hidden there.
+	grep -oE '(open|openat|stat|newfstatat|access|faccessat2?|readlink)\([^"]*"[^"]*"' "$t/trace.d" |
+		grep -o '"[^"]*"' | tr -d '"' | sort -u > "$t/opened"
+	hidden=$(grep -E '^/(home|root)(/|$)|^/dev/|^/proc/[0-9]' "$t/opened" |
+		grep -vE '^/dev/(null|zero|full|random|urandom)$' | tr '\n' ' ')
+	[ -s "$t/opened" ] && [ -z "$hidden" ] &&
+		ok "it opens nothing in /home, /root, /dev or other processes' /proc (ProtectHome, PrivateDevices, ProtectProc)" ||
+		not_ok "it opens ${hidden:-nothing at all?}"
 else
 	ok "# SKIP strace is not available: system calls and writes are not checked"
 fi
