@@ -57,7 +57,6 @@ struct tee {
 	/* the cycle */
 	struct tee_attempt *at;  /* the attempt running, or NULL */
 	mpci_timer *next;        /* when the next attempt starts */
-	mpci_timer *spent;       /* a fired one-shot timer, stopped later */
 	const char *next_reason;
 	unsigned failures;       /* consecutive failed attempts */
 	int stopping;

@@ -82,20 +82,10 @@ static void attempt_free(struct tee *t)
 	free(a);
 }
 
-/* The 1.0 host frees a timer under its own callback if that callback stops
- * it, so a fired one-shot timer is parked here and stopped from the next
- * timer callback (or at stop), as prometheus-monitor does. */
-static void park(struct tee *t, mpci_timer *fired)
-{
-	if (t->spent)
-		t->api->timer_stop(t->spent);
-	t->spent = fired;
-}
-
 static void on_next(void *ud)
 {
 	struct tee *t = ud;
-	park(t, t->next);
+	t->api->timer_stop(t->next);
 	t->next = NULL;
 	if (!t->stopping && !t->at)
 		attempt_begin(t, t->next_reason);
@@ -121,7 +111,6 @@ void tee_cycle_stop(struct tee *t)
 		t->api->timer_stop(t->next);
 	t->next = NULL;
 	attempt_free(t);
-	park(t, NULL);
 }
 
 static void succeed(struct tee *t, const struct tee_stored *now_stored)
@@ -168,7 +157,7 @@ static void on_confirm_timer(void *ud)
 	struct tee *t = ud;
 	if (!t->at)
 		return;
-	park(t, t->at->confirm_timer);
+	t->api->timer_stop(t->at->confirm_timer);
 	t->at->confirm_timer = NULL;
 	confirm_view(t);
 }

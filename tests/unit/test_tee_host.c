@@ -209,10 +209,8 @@ static void api_timer_stop(mpci_timer *t)
 {
 	if (!t)
 		return;
-	if (t->firing) {
-		t->stopped = 1;
-		F.h->self_stops++;
-	}
+	if (t->firing)
+		t->stopped = 1;	/* freed once its callback returns */
 	else
 		timer_unlink(t);
 }
@@ -720,7 +718,7 @@ int fh_unload(struct fh *h)
 	}
 	for (int i = 0; i < h->n_logs; i++)
 		free(h->logs[i]);
-	h->n_http = h->n_tx = h->n_logs = h->n_views = h->self_stops = 0;
+	h->n_http = h->n_tx = h->n_logs = h->n_views = 0;
 	dlclose(F.dl);
 	memset(&F, 0, sizeof(F));
 	return left;

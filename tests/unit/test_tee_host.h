@@ -60,8 +60,6 @@ struct fh {
 	struct fh_tx tx[64];
 	int n_tx;
 	int n_views;
-	int self_stops;          /* timer_stop from the timer's own callback: the 1.0
-				  * host frees it under its caller */
 	char *logs[512];
 	int n_logs;
 };
