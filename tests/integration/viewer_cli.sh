@@ -79,7 +79,7 @@ fi
 for _ in $(seq 200); do grep -q '^--- block' "$t/watch" && break; sleep 0.05; done
 has "$t/watch" '"Running": {' "--watch prints the current state first"
 admin reshare
-for _ in $(seq 12); do
+for _ in $(seq 40); do
 	admin "produce?n=1"; sleep 0.3
 	grep -q '"Resharing": {' "$t/watch" && break
 done

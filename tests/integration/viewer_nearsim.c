@@ -35,6 +35,7 @@
 #include "viewer.h"
 
 #define CONTRACT "mpc.test.near"
+#define REST 1.5	/* how long a failed endpoint rests in the failover cases */
 
 struct sim {
 	pid_t pid;
@@ -152,6 +153,20 @@ static void run_for(double s)
 	run_until(&never, s);
 }
 
+/* Run the loop until cond(arg) holds, at most `limit` seconds (a hang guard). */
+static int run_while_not(int (*cond)(void *), void *arg, double limit)
+{
+	int expired = 0;
+	ev_timer t;
+	ev_timer_init(&t, on_expire, limit, 0);
+	t.data = &expired;
+	ev_timer_start(loop, &t);
+	while (!cond(arg) && !expired)
+		ev_run(loop, EVRUN_ONCE);
+	ev_timer_stop(loop, &t);
+	return cond(arg);
+}
+
 static double outcome(const char *ep, const char *method, const char *out)
 {
 	char err[200];
@@ -206,11 +221,21 @@ static struct answer view(struct rpc *r, const char *method)
 	return a;
 }
 
+static int both_heights(void *r)
+{
+	return rpc_endpoint_final_height(r, 0) && rpc_endpoint_final_height(r, 1);
+}
+
+static int first_healthy(void *r)
+{
+	return rpc_endpoint_healthy(r, 0);
+}
+
 static struct rpc *two_endpoints(const char *first, double timeout)
 {
 	const char *urls[] = { first, B.url, NULL };
-	struct rpc_config rc = { .urls = urls, .timeout = timeout, .cooldown_initial = 0.3,
-				 .cooldown_max = 0.3, .probe_interval = -1, .chain_id = "nearsim" };
+	struct rpc_config rc = { .urls = urls, .timeout = timeout, .cooldown_initial = REST,
+				 .cooldown_max = REST, .probe_interval = -1, .chain_id = "nearsim" };
 	char err[256];
 	struct rpc *r = rpc_new_with(loop, http, reg, &rc, err, sizeof(err));
 	if (!r)
@@ -231,7 +256,7 @@ static void failover_one(const char *what, const char *faults, const char *out, 
 	fault(&A, "{\"kind\":\"rpc\",\"clear\":true}");
 	a = view(r, "state");
 	ok(a.ok && !strcmp(a.endpoint, B.name), "%s: while the first rests the second is used", what);
-	run_for(0.5);
+	run_for(REST + 0.2);
 	a = view(r, "state");
 	ok(a.ok && !strcmp(a.endpoint, A.name), "%s: after its rest the first is tried again and used", what);
 	rpc_free(r);
@@ -242,7 +267,7 @@ static void failover(void)
 	failover_one("HTTP 5xx", "{\"kind\":\"rpc\",\"5xx\":1}", "http_5xx", 5);
 	failover_one("HTTP 429", "{\"kind\":\"rpc\",\"429\":1}", "rate_limited", 5);
 	failover_one("408 TIMEOUT_ERROR", "{\"kind\":\"rpc\",\"timeout\":1}", "timeout", 5);
-	failover_one("no answer within the timeout", "{\"kind\":\"rpc\",\"latency_ms\":1500}", "timeout", 0.4);
+	failover_one("no answer within the timeout", "{\"kind\":\"rpc\",\"latency_ms\":6000}", "timeout", 2);
 	failover_one("connection reset", "{\"kind\":\"rpc\",\"reset\":1}", "transport", 5);
 	failover_one("truncated body", "{\"kind\":\"rpc\",\"truncate\":1}", "transport", 5);
 
@@ -293,7 +318,7 @@ static void failover(void)
 	char err[256];
 	fault(&A, "{\"kind\":\"rpc\",\"lag_blocks\":20}");
 	r = rpc_new_with(loop, http, reg, &lc, err, sizeof(err));
-	run_for(0.6);
+	run_while_not(both_heights, r, 30);
 	ok(rpc_endpoint_final_height(r, 0) + 20 == rpc_endpoint_final_height(r, 1),
 	   "probes: the first is 20 final blocks behind (%llu vs %llu)",
 	   (unsigned long long)rpc_endpoint_final_height(r, 0),
@@ -302,7 +327,7 @@ static void failover(void)
 	a = view(r, "state");
 	ok(a.ok && !strcmp(a.endpoint, B.name), "a lagging endpoint is not preferred: the second answers");
 	fault(&A, "{\"kind\":\"rpc\",\"clear\":true}");
-	run_for(0.6);
+	run_while_not(first_healthy, r, 30);
 	a = view(r, "state");
 	ok(a.ok && !strcmp(a.endpoint, A.name) && rpc_endpoint_healthy(r, 0),
 	   "caught up: the first is preferred again");
@@ -386,6 +411,17 @@ static double clock_fn(void *ud)
 	return *(double *)ud;
 }
 
+struct calls_at_least {
+	struct viewer *v;
+	uint64_t n;
+};
+
+static int calls_reached(void *arg)
+{
+	struct calls_at_least *w = arg;
+	return viewer_calls(w->v) >= w->n;
+}
+
 static void subscriptions(void)
 {
 	const char *urls[] = { A.url, NULL };
@@ -404,9 +440,11 @@ static void subscriptions(void)
 	run_until(&s.n, 30);
 	ok(s.n == 1 && s.ok[0] && strstr(s.value[0], "\"Running\""), "first delivery: the Running state");
 	uint64_t calls0 = viewer_calls(v);
-	run_for(0.5);
+	struct calls_at_least w = { v, calls0 + 3 };
+	run_while_not(calls_reached, &w, 30);
 	produce(3);
-	run_for(0.5);
+	w.n = viewer_calls(v) + 3;
+	run_while_not(calls_reached, &w, 30);
 	ok(viewer_calls(v) >= calls0 + 4, "polls went on (%llu more)",
 	   (unsigned long long)(viewer_calls(v) - calls0));
 	is_int(s.n, 1, "unchanged state, new blocks: nothing delivered");
