@@ -117,6 +117,7 @@ void attest_free(struct attest *a)
 {
 	if (!a)
 		return;
+	attest_stop(a);
 	while (a->head.next != &a->head) {
 		struct ask *q = a->head.next;
 		unlink_ask(q);

@@ -14,7 +14,6 @@ struct attest *attest_new(const struct mpci_host_api *api, mpci_plugin *self,
 			  struct cmetrics *cm, double interval);
 /* No new rounds (answers still in flight are still used). */
 void attest_stop(struct attest *a);
-/* From fini(): the host has released the timer already; no host calls. */
 void attest_free(struct attest *a);
 
 #endif

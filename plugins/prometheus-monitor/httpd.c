@@ -4,8 +4,7 @@
  * (edge-triggered) and never blocks; we watch that fd for readability and
  * call MHD_run, and after every run re-arm one host timer at
  * MHD_get_timeout (connection timeouts, and work MHD left pending, which it
- * reports as a zero timeout).  A host timer must not be stopped from its
- * own callback, so a fired timer is parked and freed at the next event. */
+ * reports as a zero timeout). */
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netdb.h>
@@ -24,7 +23,6 @@ struct httpd {
 	struct MHD_Daemon *d;
 	mpci_watch *watch;
 	mpci_timer *timer;       /* armed for timer_at */
-	mpci_timer *fired;       /* fired, waiting to be freed */
 	double timer_at;
 	httpd_handler_fn fn;
 	void *ud;
@@ -33,28 +31,17 @@ struct httpd {
 
 static void run(struct httpd *h);
 
-static void free_fired(struct httpd *h)
-{
-	if (h->fired) {
-		h->api->timer_stop(h->fired);
-		h->fired = NULL;
-	}
-}
-
 static void on_timer(void *ud)
 {
 	struct httpd *h = ud;
-	free_fired(h);           /* an older one: not the timer running now */
-	h->fired = h->timer;
+	h->api->timer_stop(h->timer); /* one-shot: ended from its own callback */
 	h->timer = NULL;
 	run(h);
 }
 
 static void on_epoll(int fd, int revents, void *ud)
 {
-	struct httpd *h = ud;
-	free_fired(h);
-	run(h);
+	run(ud);
 }
 
 static void schedule(struct httpd *h)
@@ -255,14 +242,6 @@ struct httpd *httpd_start(const struct mpci_host_api *api, mpci_plugin *self,
 	return h;
 }
 
-void httpd_close(struct httpd *h)
-{
-	if (!h)
-		return;
-	MHD_stop_daemon(h->d);
-	free(h);
-}
-
 void httpd_stop(struct httpd *h)
 {
 	if (!h)
@@ -271,8 +250,8 @@ void httpd_stop(struct httpd *h)
 	h->api->fd_unwatch(h->watch);
 	if (h->timer)
 		h->api->timer_stop(h->timer);
-	free_fired(h);
-	httpd_close(h);
+	MHD_stop_daemon(h->d);
+	free(h);
 }
 
 unsigned httpd_port(const struct httpd *h)

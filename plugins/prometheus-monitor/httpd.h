@@ -35,9 +35,6 @@ struct httpd *httpd_start(const struct mpci_host_api *api, mpci_plugin *self,
 			  void *ud, char *err, size_t errsz);
 /* Close every connection and the socket; no callbacks after this. */
 void httpd_stop(struct httpd *h);
-/* The same from fini(), when the host has already released the fd watch
- * and the timer: no host calls. */
-void httpd_close(struct httpd *h);
 /* The bound port (useful with port 0). */
 unsigned httpd_port(const struct httpd *h);
 unsigned httpd_connections(const struct httpd *h);

@@ -503,13 +503,13 @@ static void stop(void *state)
 	m->http = NULL;
 }
 
-/* The host has released our timers, watches and subscriptions by now. */
+/* Handles are still valid here (also when stop() never ran). */
 static void fini(void *state)
 {
 	struct mon *m = state;
 	if (!m)
 		return;
-	httpd_close(m->http);
+	httpd_stop(m->http);
 	attest_free(m->attest);
 	traffic_free(m->traffic);
 	cmetrics_free(m->cm);
