@@ -16,6 +16,7 @@ import sys
 import urllib.parse
 import urllib.request
 
+sys.dont_write_bytecode = True  # nothing written into the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from prom_util import TOP_SRCDIR, Daemon, Prometheus, Sim, Tap, poll  # noqa: E402
 

@@ -5,6 +5,7 @@ it resumes."""
 import os
 import sys
 
+sys.dont_write_bytecode = True  # nothing written into the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from prom_util import Daemon, Sim, Tap, poll, skip_all  # noqa: E402
 

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 
+sys.dont_write_bytecode = True  # nothing written into the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from prom_util import BULK, CONTENT_TYPE, TOP_BUILDDIR, Daemon, Tap, poll  # noqa: E402
 

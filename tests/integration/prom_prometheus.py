@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 
+sys.dont_write_bytecode = True  # nothing written into the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from prom_util import CONTENT_TYPE, Daemon, Prometheus, Sim, Tap, poll, skip_all  # noqa: E402
 
