@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "near/borsh.h"
 #include "txjournal.h"
 
@@ -22,6 +23,13 @@
 
 enum rec_type { REC_ENQUEUE = 1, REC_SIGNED = 2, REC_DONE = 3, REC_HWM = 4 };
 
+/* A log line to write once the records before it are durable. */
+struct jnote {
+	int level;
+	const char *component;
+	char *text;
+};
+
 /* A flushed buffer on its way to the disk. */
 struct jjob {
 	struct jjob *next;
@@ -29,6 +37,8 @@ struct jjob {
 	size_t len;
 	int replace;			/* compaction: data is the whole new file */
 	uint64_t seq;
+	struct jnote *notes;
+	size_t n_notes;
 };
 
 struct txjournal {
@@ -38,6 +48,8 @@ struct txjournal {
 	char *path;
 	uint64_t size;			/* loop side: what was flushed */
 	struct borsh_buf buf;		/* loop side: not yet flushed */
+	struct jnote *notes;		/* loop side: to log after the next flush */
+	size_t n_notes, cap_notes;
 	uint64_t flushed;		/* loop side: last sequence number handed out */
 	/* the writer thread */
 	int writer;
@@ -593,10 +605,18 @@ static int replace_file(struct txjournal *j, const uint8_t *data, size_t len)
 
 /* Run jobs in order; one fdatasync covers the appends.  Returns the last
  * sequence number made durable, or 0 after a failure. */
+static void free_notes(struct jnote *n, size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+		free(n[i].text);
+	free(n);
+}
+
 static uint64_t run_jobs(struct txjournal *j, struct jjob *job)
 {
 	uint64_t last = 0;
 	int dirty = 0;
+	struct jjob *done = NULL, **tail = &done;
 
 	while (job) {
 		struct jjob *next = job->next;
@@ -615,12 +635,24 @@ static uint64_t run_jobs(struct txjournal *j, struct jjob *job)
 			last = job->seq;
 		}
 		free(job->data);
-		free(job);
+		job->data = NULL;
+		job->next = NULL;
+		*tail = job;
+		tail = &job->next;
 		job = next;
 	}
 	if (dirty && !atomic_load(&j->failed) && fdatasync(j->fd) < 0)
 		fail(j, "journal %s: %s", strerror(errno));
-	return atomic_load(&j->failed) ? 0 : last;
+	int ok = !atomic_load(&j->failed);
+	for (job = done; job; job = done) {
+		done = job->next;
+		for (size_t i = 0; ok && i < job->n_notes; i++)
+			log_msg((enum log_level)job->notes[i].level, job->notes[i].component, "%s",
+				job->notes[i].text);
+		free_notes(job->notes, job->n_notes);
+		free(job);
+	}
+	return ok ? last : 0;
 }
 
 static void *writer_main(void *arg)
@@ -690,6 +722,9 @@ static uint64_t submit_job(struct txjournal *j, uint8_t *data, size_t len, int r
 
 	if (!job) {
 		free(data);
+		free_notes(j->notes, j->n_notes);
+		j->notes = NULL;
+		j->n_notes = j->cap_notes = 0;
 		fail(j, "journal %s: %s", "out of memory");
 		return j->flushed;
 	}
@@ -697,6 +732,10 @@ static uint64_t submit_job(struct txjournal *j, uint8_t *data, size_t len, int r
 	job->len = len;
 	job->replace = replace;
 	job->seq = ++j->flushed;
+	job->notes = j->notes;
+	job->n_notes = j->n_notes;
+	j->notes = NULL;
+	j->n_notes = j->cap_notes = 0;
 	if (!j->writer) {
 		uint64_t last = run_jobs(j, job);
 		(void)last;
@@ -713,9 +752,27 @@ static uint64_t submit_job(struct txjournal *j, uint8_t *data, size_t len, int r
 	return j->flushed;
 }
 
+int txjournal_note(struct txjournal *j, int level, const char *component,
+		   const char *text)
+{
+	if (j->n_notes == j->cap_notes) {
+		size_t cap = j->cap_notes ? 2 * j->cap_notes : 16;
+		struct jnote *n = realloc(j->notes, cap * sizeof(*n));
+		if (!n)
+			return -1;
+		j->notes = n;
+		j->cap_notes = cap;
+	}
+	char *copy = strdup(text);
+	if (!copy)
+		return -1;
+	j->notes[j->n_notes++] = (struct jnote){ level, component, copy };
+	return 0;
+}
+
 uint64_t txjournal_flush(struct txjournal *j)
 {
-	if (j->buf.len == 0 || atomic_load(&j->failed))
+	if ((j->buf.len == 0 && j->n_notes == 0) || atomic_load(&j->failed))
 		return j->flushed;
 	uint8_t *data = j->buf.data;
 	size_t len = j->buf.len;
@@ -816,6 +873,7 @@ void txjournal_close(struct txjournal *j)
 	if (j->fd >= 0)
 		close(j->fd);
 	borsh_buf_free(&j->buf);
+	free_notes(j->notes, j->n_notes);
 	free(j->dir);
 	free(j->path);
 	free(j);

@@ -95,6 +95,12 @@ typedef void (*txjournal_durable_fn)(void *ud, uint64_t seq);
 int txjournal_start_writer(struct txjournal *j, struct ev_loop *loop,
 			   txjournal_durable_fn durable, void *ud, char *err,
 			   size_t errsz);
+/* A log line (copied) to be written by the writer right after the records
+ * buffered before it are on disk: an outcome is logged the moment its DONE
+ * record is durable, not later, so that a crash in between loses (almost)
+ * nothing.  `component` must be a static string.  0, or -1. */
+int txjournal_note(struct txjournal *j, int level, const char *component,
+		   const char *text);
 /* Hand what is buffered to the writer.  Returns the sequence number that is
  * durable once txjournal_durable() reaches it (the last one again when
  * nothing was buffered). */

@@ -85,6 +85,7 @@ struct tx {
 	int replayed;			/* taken over from the journal */
 	int counted;			/* holds a place in key->in_flight */
 	int due;			/* in followq: to be looked at by the sweep */
+	int log_here;			/* the journal could not take the outcome line */
 	int maybe_sent;			/* these bytes may have reached a node */
 	int sent_before;		/* ... before the send_tx in flight */
 	enum then then;
@@ -141,6 +142,7 @@ struct txsend {
 
 static void kick(struct txsend *ts);
 static void finish(struct tx *t, int status, const char *error);
+static enum log_level outcome_line(const struct tx *t, char *buf, size_t n);
 static void follow(struct tx *t);
 static void ensure_block(struct txsend *ts);
 
@@ -553,6 +555,11 @@ static void finish(struct tx *t, int status, const char *error)
 	t->need_seq = txjournal_next_seq(ts->j);
 	if (txjournal_done(ts->j, t->e.id, status) < 0)
 		ts->journal_failed = 1;
+	/* logged by the journal's writer the moment DONE is on disk */
+	char line[2048];
+	enum log_level lvl = outcome_line(t, line, sizeof(line));
+	if (txjournal_note(ts->j, (int)lvl, TX_LOG, line) < 0)
+		t->log_here = 1;
 	list_push(&ts->finished, t);
 	m_add(ts->m_total, t->e.method, status_names[status], 1);
 	if (ts->m_duration) {
@@ -605,6 +612,20 @@ static void tx_free(struct tx *t)
 }
 
 /* Tell the caller (or, for a replayed transaction, the log) and forget it. */
+/* The outcome's log line. */
+static enum log_level outcome_line(const struct tx *t, char *buf, size_t n)
+{
+	snprintf(buf, n, "tx %" PRIu64 " %s: %s.%s hash %s nonce %" PRIu64 " signer %s%s%.1500s%s",
+		 t->e.id, status_names[t->status], t->e.receiver, t->e.method,
+		 t->e.is_signed ? t->hash_b58 : "-", t->e.nonce, t->sg->s->name,
+		 t->error ? ": " : "", t->error ? t->error : "",
+		 t->replayed ? " (replayed from the journal)" : "");
+	return t->status == MPCI_TX_SUCCEEDED || t->status == MPCI_TX_ACCEPTED ?
+	       LOG_LVL_INFO : LOG_LVL_WARN;
+}
+
+/* Tell the caller; the log line was written when DONE reached the disk
+ * (here only when the journal could not do it). */
 static void report(struct tx *t, int status, const char *error)
 {
 	struct txsend *ts = t->ts;
@@ -613,13 +634,12 @@ static void report(struct tx *t, int status, const char *error)
 		.hash = t->e.is_signed ? t->hash_b58 : NULL,
 		.value = t->value, .value_len = t->value_len, .error = error,
 	};
-	enum log_level lvl = status == MPCI_TX_SUCCEEDED || status == MPCI_TX_ACCEPTED ?
-			     LOG_LVL_INFO : LOG_LVL_WARN;
 
-	log_msg(lvl, TX_LOG, "tx %" PRIu64 " %s: %s.%s hash %s nonce %" PRIu64 " signer %s%s%s%s",
-		t->e.id, status_names[status], t->e.receiver, t->e.method,
-		t->e.is_signed ? t->hash_b58 : "-", t->e.nonce, t->sg->s->name,
-		error ? ": " : "", error ? error : "", t->replayed ? " (replayed from the journal)" : "");
+	if (t->log_here || ts->journal_failed) {
+		char line[2048];
+		enum log_level lvl = outcome_line(t, line, sizeof(line));
+		log_msg(lvl, TX_LOG, "%s", line);
+	}
 	ts->stats.reported++;
 	if (t->done)
 		t->done(t->ctx, &r);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "../tap.h"
+#include "log.h"
 #include "txjournal.h"
 
 static char dir[] = "/tmp/mpci-txj-XXXXXX";
@@ -231,6 +232,32 @@ int main(void)
 	ok(reopen(&st, err, sizeof(err)) == 0 && st.n == 3 && st.max_id == 9,
 	   "what the writer wrote replays (6, 8, 9)");
 	txj_state_free(&st);
+
+	/* outcome lines are logged by the writer once the records before them are on disk */
+	char logp[300];
+	snprintf(logp, sizeof(logp), "%s/log", dir);
+	log_open(logp, LOG_LVL_INFO);
+	loop = ev_loop_new(EVFLAG_AUTO);
+	ok(txjournal_open(&j, dir, &st, err, sizeof(err)) == 0, "open for notes");
+	txj_state_free(&st);
+	txjournal_start_writer(j, loop, on_durable, loop, err, sizeof(err));
+	txjournal_done(j, 8, 1);
+	txjournal_note(j, LOG_LVL_INFO, "tx", "tx 8 succeeded: noted");
+	struct stat lst;
+	ok(stat(logp, &lst) == 0 && lst.st_size == 0, "a note is not logged while its record is buffered");
+	ok(txjournal_sync(j, err, sizeof(err)) == 0, "sync");
+	char line[256] = "";
+	FILE *lf = fopen(logp, "r");
+	if (lf) {
+		if (!fgets(line, sizeof(line), lf))
+			line[0] = 0;
+		fclose(lf);
+	}
+	ok(strstr(line, "tx: tx 8 succeeded: noted") != NULL, "it is logged once the record is durable");
+	txjournal_close(j);
+	ev_loop_destroy(loop);
+	log_close();
+	unlink(logp);
 
 	/* not a journal */
 	int fd = open(path, O_WRONLY | O_TRUNC);
