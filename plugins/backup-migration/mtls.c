@@ -562,6 +562,9 @@ static int try_complete(struct mtls_call *c, int eof)
 	if (h.chunked) {
 		char *body;
 		size_t len;
+		/* decode once the last chunk is in (or at EOF), not after every read */
+		if (!eof && (have < 5 || memcmp(c->in + c->in_len - 5, "0\r\n\r\n", 5) != 0))
+			return 0;
 		int d = dechunk(c, &h, &body, &len);
 		if (d < 0) {
 			finish(c, MTLS_PROTOCOL, NULL, 0, 0);

@@ -15,7 +15,8 @@
  *   PUT /set_keyshares    the same format; decrypted and checked, then written
  *                         to RECEIVED/put-<k>.json; 200 "Keyshares received."
  *                         or 400 "Invalid Json or encryption: ...".
- * --mode corrupt flips one byte of every encrypted answer.
+ * --mode corrupt flips one byte of every encrypted answer; --mode chunked
+ * answers with Transfer-Encoding: chunked.
  * --log FILE gets one line per connection.
  */
 #include <arpa/inet.h>
@@ -51,7 +52,7 @@ static struct {
 	uint8_t expect[32];
 	uint8_t tkey[32];
 	const char *keyshares_dir, *received_dir, *log_path;
-	int corrupt;
+	int corrupt, chunked;
 	unsigned puts;
 } F;
 
@@ -226,6 +227,21 @@ static void reply(SSL *ssl, int status, const char *ctype, const char *body)
 	const char *reason = status == 200 ? "OK" : status == 400 ? "Bad Request" :
 			     status == 404 ? "Not Found" : "Internal Server Error";
 	char head[256];
+	if (F.chunked) {
+		int hl = snprintf(head, sizeof(head),
+				  "HTTP/1.1 %d %s\r\ncontent-type: %s\r\ntransfer-encoding: chunked\r\n\r\n",
+				  status, reason, ctype);
+		SSL_write(ssl, head, hl);
+		for (size_t off = 0, n = strlen(body); off < n; off += 100) {
+			size_t k = n - off < 100 ? n - off : 100;
+			hl = snprintf(head, sizeof(head), "%zx\r\n", k);
+			SSL_write(ssl, head, hl);
+			SSL_write(ssl, body + off, (int)k);
+			SSL_write(ssl, "\r\n", 2);
+		}
+		SSL_write(ssl, "0\r\n\r\n", 5);
+		return;
+	}
 	int hl = snprintf(head, sizeof(head),
 			  "HTTP/1.1 %d %s\r\ncontent-type: %s\r\ncontent-length: %zu\r\nconnection: close\r\n\r\n",
 			  status, reason, ctype, strlen(body));
@@ -381,7 +397,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: mpcnode_fake --listen ADDR:PORT --seed HEX --expect-client-key KEY\n"
 		"                    --transport-key HEX [--port-file F] [--keyshares-dir D]\n"
-		"                    [--received-dir D] [--mode normal|corrupt] [--log F]\n");
+		"                    [--received-dir D] [--mode normal|corrupt|chunked] [--log F]\n");
 	exit(2);
 }
 
@@ -410,7 +426,10 @@ int main(int argc, char **argv)
 		case 't': if (unhex(optarg, F.tkey, 32) < 0) usage(); have |= 4; break;
 		case 'k': F.keyshares_dir = optarg; break;
 		case 'r': F.received_dir = optarg; break;
-		case 'm': F.corrupt = strcmp(optarg, "corrupt") == 0; break;
+		case 'm':
+			F.corrupt = strcmp(optarg, "corrupt") == 0;
+			F.chunked = strcmp(optarg, "chunked") == 0;
+			break;
 		case 'L': F.log_path = optarg; break;
 		default: usage();
 		}

@@ -674,12 +674,21 @@ static void test_scenario(void)
 		printf("ok %d - # SKIP unwritable directory: root without tmpfs\n", ++tap_count_);
 	}
 
+	/* a node answering with a chunked body */
+	struct fake chunky;
+	fake_start(&chunky, "127.0.0.6", src.port, 0x51, tkey_hex, "chunked");
+	give_state("Running", 4, "http://127.0.0.6:13001", src.pub);
+	e = 4;
+	ok(run_until(&w, has_epoch_file, &e, 20), "a chunked answer is decoded: the backup of epoch 4 appears");
+	check_backup(4);
+	fake_stop(&chunky);
+
 	/* a node that takes the connection and never answers */
 	int mute = socket(AF_INET, SOCK_STREAM, 0);
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)src.port) };
 	inet_pton(AF_INET, "127.0.0.5", &sa.sin_addr);
 	if (mute >= 0 && bind(mute, (struct sockaddr *)&sa, sizeof(sa)) == 0 && listen(mute, 4) == 0) {
-		give_state("Running", 5, "http://127.0.0.5:13001", src.pub);
+		give_state("Running", 6, "http://127.0.0.5:13001", src.pub);
 		struct count_goal to = { "mpc_indexer_backup_failures_total", "backup", "timeout", 1 };
 		ok(run_until(&w, metric_reaches, &to, 30) && log_has("timed out in the TLS handshake"),
 		   "a node that never answers: cause timeout, the loop keeps running");
@@ -690,12 +699,12 @@ static void test_scenario(void)
 		close(mute);
 
 	/* host names are looked up off the loop; every address is tried in turn */
-	give_state("Running", 5, "http://nonexistent.invalid:13001", src.pub);
+	give_state("Running", 6, "http://nonexistent.invalid:13001", src.pub);
 	struct count_goal r = { "mpc_indexer_backup_failures_total", "backup", "resolve", 1 };
 	ok(run_until(&w, metric_reaches, &r, 30), "a name that does not resolve: cause resolve");
-	give_state("Running", 4, "http://localhost:13001", src.pub);
-	e = 4;
-	ok(run_until(&w, has_epoch_file, &e, 30), "a node named localhost: the backup of epoch 4 appears");
+	give_state("Running", 5, "http://localhost:13001", src.pub);
+	e = 5;
+	ok(run_until(&w, has_epoch_file, &e, 30), "a node named localhost: the backup of epoch 5 appears");
 
 	world_down(&w);
 	fake_stop(&src);
@@ -821,7 +830,7 @@ int main(void)
 	put_file(path, tkey_hex, 0600);
 	snprintf(path, sizeof(path), "%s/keyshares", tmp);
 	mkdir(path, 0700);
-	for (unsigned e = 0; e <= 4; e++) {
+	for (unsigned e = 0; e <= 5; e++) {
 		char *ks = keyshares_text(e);
 		snprintf(path, sizeof(path), "%s/keyshares/epoch_%u.json", tmp, e);
 		put_file(path, ks, 0600);
