@@ -52,3 +52,6 @@ TESTS += $(tx_integration_tests)
 check_LTLIBRARIES += tests/plugins/tx_burst.la
 tests_plugins_tx_burst_la_SOURCES = tests/plugins/tx_burst.c
 tests_plugins_tx_burst_la_LDFLAGS = $(test_plugin_flags)
+
+# make bench: transactions per second against nearsim, and libsodium's ceiling.
+BENCHES += tests/bench/tx_throughput.sh

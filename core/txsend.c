@@ -547,7 +547,6 @@ static void finish(struct tx *t, int status, const char *error)
 		k->in_flight--;
 		t->counted = 0;
 	}
-	t->sg->pending--;
 	t->status = status;
 	if (error)
 		set_error(t, error);
@@ -1139,6 +1138,8 @@ static void deliver_finished(struct txsend *ts, uint64_t durable, int all)
 	while ((t = ts->finished.head) && (all || t->need_seq <= durable)) {
 		unlist(t);
 		all_del(ts, t);
+		t->sg->pending--; /* the queue length counts until the report */
+		gauges(t->sg);
 		report(t, t->status, t->error);
 		tx_free(t);
 	}

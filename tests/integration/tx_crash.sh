@@ -23,7 +23,7 @@ conf "$t/a.conf" 'retry_interval = 200ms\nsweep_interval = 500ms\nin_flight_max 
 dpid=$!
 wait_for '^queued 100' "$t/a1.out" 30
 wait_for 'tx 40 .* signed' "$t/a1.log" 30
-sleep 0.3
+i=0; while [ "$(stat pool)" != 40 ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done
 kill -9 $dpid
 wait $dpid 2>/dev/null
 check "round 1: killed with nothing reported" [ "$(grep -c '^done' "$t/a1.out")" -eq 0 ]

@@ -25,7 +25,7 @@ sed -i "s|^\[indexer\]|[indexer]\nlog_level = info\nplugin_dir = $plugins|" "$t/
 dpid=$!
 wait_for 'submitted 100 transactions' "$t/run1.log" 30
 wait_for 'tx 40 .* signed' "$t/run1.log" 30
-sleep 0.3
+i=0; while [ "$(stat pool)" != 40 ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done
 kill -9 $dpid
 wait $dpid 2>/dev/null
 check "run 1: the plugin submitted 100 through the host" grep -q 'submitted 100 transactions' "$t/run1.log"

@@ -1,0 +1,58 @@
+#!/bin/sh
+# make bench: function-call transactions per second signed, submitted and
+# confirmed (send_and_wait, outcome EXECUTED) against nearsim with one signer,
+# and the ceiling: libsodium's raw ed25519 signing rate (and our whole
+# encode + hash + sign + base64) measured in the same run.  Target: at least
+# 2000 confirmed/s with no nonce errors.
+set -u
+: "${top_builddir:=.}"
+N=${TX_BENCH_COUNT:-20000}
+BLOCK_MS=${TX_BENCH_BLOCK_MS:-100}
+IN_FLIGHT=${TX_BENCH_IN_FLIGHT:-1024}
+TARGET=2000
+drv="$top_builddir/tests/integration/tx_driver"
+tmp=$(mktemp -d) || exit 1
+"$top_builddir/nearsim" --port 0 --port-file "$tmp/port" --quiet --block-ms "$BLOCK_MS" --bg-tx 0 &
+pid=$!
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$tmp"' EXIT
+i=0
+while [ ! -s "$tmp/port" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done
+url="http://127.0.0.1:$(cat "$tmp/port")"
+# test.near: a full-access key with enough balance for any N at 300 Tgas each
+"$top_builddir/nearsim" --print-key test.near > "$tmp/key" && chmod 600 "$tmp/key"
+cat > "$tmp/bench.conf" <<EOC
+[indexer]
+state_dir = $tmp/state
+[near]
+rpc_urls = $url
+contract = mpc.test.near
+[signer.bench]
+account_id = test.near
+key_file = $tmp/key
+[tx]
+in_flight_max = $IN_FLIGHT
+queue_max = $N
+wait_until = EXECUTED
+EOC
+
+echo "tx sender: $N verify_tee calls, one signer, nearsim blocks every $BLOCK_MS ms, pipeline $IN_FLIGHT, $(nproc) CPUs"
+ceiling=$("$drv" --sign-rate)
+echo "$ceiling"
+sodium=$(echo "$ceiling" | sed -n 's/.*libsodium_ed25519_per_s=\([0-9]*\).*/\1/p')
+out=$("$drv" -c "$tmp/bench.conf" --state-dir "$tmp/state" --count "$N" --wait --bench \
+	--log "$tmp/log" --log-level warn --timeout 600)
+rc=$?
+echo "$out" | grep -E '^(bench|latency|stats)'
+confirmed=$(echo "$out" | sed -n 's/.*confirmed_per_s=\([0-9]*\).*/\1/p')
+nonce=$(echo "$out" | sed -n 's/^bench .*nonce_errors=\([0-9]*\).*/\1/p')
+succeeded=$(echo "$out" | sed -n 's/.*succeeded=\([0-9]*\).*/\1/p')
+echo "ratio: confirmed / raw signing = $(awk "BEGIN { printf \"%.2f\", ${confirmed:-0} / ${sodium:-1} }")"
+if [ $rc -ne 0 ] || [ "${succeeded:-0}" -ne "$N" ] || [ "${nonce:-1}" -ne 0 ]; then
+	echo "FAIL: exit $rc, ${succeeded:-0} of $N succeeded, ${nonce:-?} nonce errors"
+	exit 1
+fi
+if [ "${confirmed:-0}" -lt $TARGET ]; then
+	echo "BELOW TARGET: $confirmed confirmed/s (target >= $TARGET/s); no nonce errors"
+else
+	echo "OK: $confirmed confirmed/s (>= $TARGET), no nonce errors"
+fi
