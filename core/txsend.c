@@ -143,6 +143,7 @@ struct txsend {
 static void kick(struct txsend *ts);
 static void finish(struct tx *t, int status, const char *error);
 static enum log_level outcome_line(const struct tx *t, char *buf, size_t n);
+static void lane_next(struct txkey *k, uint64_t durable);
 static void follow(struct tx *t);
 static void ensure_block(struct txsend *ts);
 
@@ -831,7 +832,9 @@ static void on_sent(const struct rpc_result *res, void *ud)
 
 	t->call = NULL;
 	k->sending--;
-	kick(ts); /* the lane may move on */
+	/* keep the lane busy: the next send goes out now, not after a loop turn */
+	if (ts->started)
+		lane_next(k, txjournal_durable(ts->j));
 	if (res->ok) {
 		if (t->e.wait == MPCI_TX_SEND && ts->accept_lv == TXL_NONE)
 			finish(t, MPCI_TX_ACCEPTED, NULL);
@@ -1145,6 +1148,21 @@ static void deliver_finished(struct txsend *ts, uint64_t durable, int all)
 	}
 }
 
+/* Send from the lane, in nonce order, what may go now. */
+static void lane_next(struct txkey *k, uint64_t durable)
+{
+	struct txsend *ts = k->ts;
+	struct tx *t;
+
+	while ((t = k->lane.head) && k->sending < ts->o.submit_parallel) {
+		/* never send bytes whose SIGNED record is not on disk */
+		if (!t->maybe_sent && (ts->journal_failed || ts->stopping || t->need_seq > durable))
+			break;
+		unlist(t);
+		send(t);
+	}
+}
+
 static void on_durable(void *ud, uint64_t seq)
 {
 	kick(ud);
@@ -1162,17 +1180,8 @@ static void pump(struct ev_loop *loop, ev_timer *w, int revents)
 	int ok = journal_ok(ts);
 	uint64_t durable = txjournal_durable(ts->j);
 	deliver_finished(ts, durable, !ok);
-	for (size_t i = 0; i < ts->n_keys; i++) {
-		struct txkey *k = ts->keys[i];
-		struct tx *t;
-		while ((t = k->lane.head) && k->sending < ts->o.submit_parallel) {
-			/* never send bytes whose SIGNED record is not on disk */
-			if (!t->maybe_sent && (!ok || ts->stopping || t->need_seq > durable))
-				break;
-			unlist(t);
-			send(t);
-		}
-	}
+	for (size_t i = 0; i < ts->n_keys; i++)
+		lane_next(ts->keys[i], durable);
 	/* Rewrite when it has grown past the limit and doubled since last time
 	 * (a queue that alone exceeds the limit is not rewritten every turn). */
 	uint64_t size = txjournal_size(ts->j);
