@@ -1381,34 +1381,34 @@ static void cfg_fail(const struct cfg *cfg, const char *key, const char *msg,
 	snprintf(err, errsz, "%s: [tx] %s: %s", where, key, msg);
 }
 
-struct txsend *txsend_new(struct ev_loop *loop, struct rpc *rpc,
-			  const struct cfg *cfg, struct metrics *reg,
-			  const char *state_dir, char *err, size_t errsz)
+/* The checked [tx] section into o, with the value checks the schema cannot
+ * make; 0, or -1 and "file:line: [tx] key: why". */
+static int read_opts(const struct cfg *cfg, struct txsend_opts *o_out, char *err, size_t errsz)
 {
 	struct txsend_opts o = { 0 };
-	struct signer_set set;
 	uint64_t u;
 	double d;
 	char msg[256];
+	int lv;
 
 	if (cfg_get_uint(cfg, "tx", "queue_max", &u) == 0) {
 		if (u == 0 || u > 10000000) {
 			cfg_fail(cfg, "queue_max", "want 1..10000000", err, errsz);
-			return NULL;
+			return -1;
 		}
 		o.queue_max = (unsigned)u;
 	}
 	if (cfg_get_uint(cfg, "tx", "in_flight_max", &u) == 0) {
 		if (u == 0 || u > 100000) {
 			cfg_fail(cfg, "in_flight_max", "want 1..100000", err, errsz);
-			return NULL;
+			return -1;
 		}
 		o.in_flight_max = (unsigned)u;
 	}
 	if (cfg_get_uint(cfg, "tx", "submit_parallel", &u) == 0) {
 		if (u == 0 || u > 1000) {
 			cfg_fail(cfg, "submit_parallel", "want 1..1000", err, errsz);
-			return NULL;
+			return -1;
 		}
 		o.submit_parallel = (unsigned)u;
 	}
@@ -1430,23 +1430,44 @@ struct txsend *txsend_new(struct ev_loop *loop, struct rpc *rpc,
 	if (gas) {
 		if (txcheck_parse_gas(gas, &o.default_gas, msg, sizeof(msg)) < 0) {
 			cfg_fail(cfg, "default_gas", msg, err, errsz);
-			return NULL;
+			return -1;
 		}
 		if (o.default_gas == 0 || o.default_gas > NEAR_MAX_GAS) {
 			cfg_fail(cfg, "default_gas", "want 1 gas .. 1 Pgas", err, errsz);
-			return NULL;
+			return -1;
 		}
 	}
 	o.wait_until = cfg_get(cfg, "tx", "wait_until");
 	o.accept_level = cfg_get(cfg, "tx", "accept_level");
-	if (o.wait_until && tx_level_parse(o.wait_until) < 0) {
+	if (o.wait_until && (lv = tx_level_parse(o.wait_until)) != TXL_EXECUTED_OPTIMISTIC &&
+	    lv != TXL_EXECUTED && lv != TXL_FINAL) {
 		cfg_fail(cfg, "wait_until", "want EXECUTED_OPTIMISTIC, EXECUTED or FINAL", err, errsz);
-		return NULL;
+		return -1;
 	}
-	if (o.accept_level && tx_level_parse(o.accept_level) < 0) {
+	if (o.accept_level && (lv = tx_level_parse(o.accept_level)) != TXL_NONE &&
+	    lv != TXL_INCLUDED && lv != TXL_INCLUDED_FINAL) {
 		cfg_fail(cfg, "accept_level", "want NONE, INCLUDED or INCLUDED_FINAL", err, errsz);
-		return NULL;
+		return -1;
 	}
+	*o_out = o;
+	return 0;
+}
+
+int txsend_check_config(const struct cfg *cfg, char *err, size_t errsz)
+{
+	struct txsend_opts o;
+	return read_opts(cfg, &o, err, errsz);
+}
+
+struct txsend *txsend_new(struct ev_loop *loop, struct rpc *rpc,
+			  const struct cfg *cfg, struct metrics *reg,
+			  const char *state_dir, char *err, size_t errsz)
+{
+	struct txsend_opts o;
+	struct signer_set set;
+
+	if (read_opts(cfg, &o, err, errsz) < 0)
+		return NULL;
 	if (signer_set_load(&set, cfg, err, errsz) < 0)
 		return NULL;
 	struct txsend *ts = create(loop, rpc, set.v, set.n, &o,

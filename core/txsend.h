@@ -63,6 +63,10 @@ struct txsend *txsend_new(struct ev_loop *loop, struct rpc *rpc,
 			  const struct cfg *cfg, struct metrics *reg,
 			  const char *state_dir, char *err, size_t errsz);
 
+/* Check the [tx] section's values (check-config); 0, or -1 and
+ * "file:line: [tx] key: why". */
+int txsend_check_config(const struct cfg *cfg, char *err, size_t errsz);
+
 /* The same without a configuration file (the CLI): one signer, whose
  * ownership passes to the sender, and the [tx] defaults. */
 struct txsend_opts {

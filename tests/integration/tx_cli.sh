@@ -64,8 +64,24 @@ chmod 640 "$t/open.key"
 sed "s|key_file = .*|key_file = $t/open.key|" "$t/c.conf" > "$t/open.conf"
 "$drv" -c "$t/open.conf" --state-dir "$t/o" --count 1 > "$t/o2.out" 2> "$t/o2.err"
 rc=$?
-check "the sender refuses a group-readable key file from the configuration (exit $rc)" \
-	[ $rc -ne 0 ] && grep -q 'readable by group or others' "$t/o2.err"
+if [ $rc -eq 3 ] && grep -q 'readable by group or others' "$t/o2.err"; then
+	ok "the sender refuses a group-readable key file from the configuration (exit $rc)"
+else
+	not_ok "the sender refuses a group-readable key file from the configuration (exit $rc)"
+fi
+
+# [tx] values the schema cannot check are refused with file:line
+conf "$t/bad.conf" 'wait_until = SOON'
+"$drv" -c "$t/bad.conf" --state-dir "$t/bad" --count 1 > "$t/bad.out" 2> "$t/bad.err"
+rc=$?
+if [ $rc -eq 3 ] && grep -q 'bad.conf:[0-9]*: \[tx\] wait_until: want EXECUTED_OPTIMISTIC, EXECUTED or FINAL' "$t/bad.err"; then
+	ok "a bad [tx] wait_until is a configuration error naming file:line (exit $rc)"
+else
+	not_ok "a bad [tx] wait_until is a configuration error naming file:line (exit $rc)"
+fi
+conf "$t/bad2.conf" 'default_gas = 2P'
+"$drv" -c "$t/bad2.conf" --state-dir "$t/bad" --count 1 > "$t/bad.out" 2> "$t/bad.err"
+check "default_gas over 1 Pgas is refused" grep -q 'bad2.conf:[0-9]*: \[tx\] default_gas: want 1 gas .. 1 Pgas' "$t/bad.err"
 
 # Key material never reaches a log, at debug level, through success, failure
 # and refusals (tx_faults.sh checks its InvalidNonce run the same way).
