@@ -86,6 +86,7 @@ struct tx {
 	int counted;			/* holds a place in key->in_flight */
 	int due;			/* in followq: to be looked at by the sweep */
 	int log_here;			/* the journal could not take the outcome line */
+	unsigned nonce_errors;		/* InvalidNonce answers for this one */
 	int maybe_sent;			/* these bytes may have reached a node */
 	int sent_before;		/* ... before the send_tx in flight */
 	enum then then;
@@ -795,17 +796,24 @@ static void on_invalid(struct tx *t, const struct rpc_result *res, int definite)
 	if (strcmp(name, "InvalidNonce") == 0 || strcmp(name, "NonceTooLarge") == 0) {
 		ts->stats.nonce_errors++;
 		m_add(ts->m_nonce_errors, t->sg->s->name, NULL, 1);
-		if (name[5] == 'N')
+		if (strcmp(name, "InvalidNonce") == 0)
 			nonce_invalid(&k->nonce, detail_u64(detail, "ak_nonce"));
 		else if (nonce_too_large(&k->nonce, detail_u64(detail, "upper_bound")))
 			log_warn(TX_LOG, "access key %s: nonce high-water mark above the chain's "
 				 "bound; starting again from the access key", k->signer->key_id);
 		k->ak_stale = 1;
 		read_access_key(k);
-		if (definite)
-			resign(t, "invalid_nonce");
-		else
+		if (!definite) {
 			check(t, THEN_RESIGN, NULL);
+		} else if (++t->nonce_errors > 2) {
+			/* someone keeps using this key: do not race them flat out */
+			ts->stats.resigns++;
+			retry_cause(ts, "invalid_nonce");
+			drop_signature(t);
+			pause_then(t, TX_QUEUED);
+		} else {
+			resign(t, "invalid_nonce");
+		}
 	} else if (strcmp(name, "Expired") == 0 || strcmp(name, "InvalidChain") == 0) {
 		ts->block_stale = 1;
 		ensure_block(ts);
@@ -1051,19 +1059,24 @@ static void follow(struct tx *t)
 	ensure_watch(k);
 }
 
-/* Wait retry_interval, then: follow (TX_FOLLOWING), check (TX_CHECKING) or
- * queue the bytes for sending again (TX_LANE). */
+/* Wait retry_interval, then: follow (TX_FOLLOWING), check (TX_CHECKING),
+ * queue the bytes for sending again (TX_LANE) or queue it for signing again
+ * (TX_QUEUED). */
 static void pause_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct tx *t = w->data;
 	enum tx_state next = t->state;
 
-	if (next == TX_CHECKING)
+	if (next == TX_CHECKING) {
 		check(t, t->then, t->then_error);
-	else if (next == TX_LANE)
+	} else if (next == TX_LANE) {
 		to_lane(t);
-	else
+	} else if (next == TX_QUEUED) {
+		list_insert_by_id(&t->sg->key->queue, t);
+		kick(t->ts);
+	} else {
 		follow(t);
+	}
 }
 
 static void pause_then(struct tx *t, enum tx_state st)
