@@ -275,29 +275,31 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tx_driver: cannot open the log\n");
 		return 2;
 	}
-	struct cfg *cfg;
+	struct cfg *cfg = NULL;
 	struct cfg_error ce;
 	char err[1024];
+	struct http_client *http = NULL;
+	struct metrics *reg = NULL;
+	struct rpc *rpc = NULL;
+	int rc = 0;
 	if (cfg_load(&cfg, conf, &ce) < 0 || settings_check(cfg, &ce) < 0) {
 		fprintf(stderr, "tx_driver: %s\n", cfg_format_error(&ce, err, sizeof(err)));
+		cfg_free(cfg);
+		log_close();
 		return 3;
 	}
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	d.loop = ev_default_loop(0);
-	struct http_client *http = http_client_new(d.loop);
-	struct metrics *reg = metrics_new();
-	struct rpc *rpc = rpc_new(d.loop, http, reg, cfg, err, sizeof(err));
-	if (!rpc) {
-		fprintf(stderr, "tx_driver: %s\n", err);
-		return 3;
-	}
-	d.ts = txsend_new(d.loop, rpc, cfg, reg, state, err, sizeof(err));
+	http = http_client_new(d.loop);
+	reg = metrics_new();
+	rpc = rpc_new(d.loop, http, reg, cfg, err, sizeof(err));
+	if (rpc)
+		d.ts = txsend_new(d.loop, rpc, cfg, reg, state, err, sizeof(err));
 	if (!d.ts) {
 		fprintf(stderr, "tx_driver: %s\n", err);
-		rpc_free(rpc);
-		return 3;
+		rc = 3;
+		goto out;
 	}
-	int rc = 0;
 	if (txsend_start(d.ts) < 0)
 		rc = 1;
 	if (d.then && !d.when) {
@@ -330,6 +332,7 @@ int main(int argc, char **argv)
 	}
 	txsend_stop(d.ts);
 	txsend_free(d.ts);
+out:
 	rpc_free(rpc);
 	http_client_free(http);
 	metrics_free(reg);
