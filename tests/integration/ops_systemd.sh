@@ -156,6 +156,8 @@ nplug=$(grep -c '^\[plugin\.' "$etc/mpc-indexer.conf")
 use_strace=0
 if command -v strace > /dev/null && strace -f -qq -o /dev/null true 2> /dev/null; then
 	use_strace=1
+	# LeakSanitizer cannot work under ptrace (a --enable-sanitizers build)
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
 	strace -f -qq -o "$t/trace" "$sandbox" "$bin" -c "$etc/mpc-indexer.conf" run 2> "$t/daemon.log" &
 else
 	"$sandbox" "$bin" -c "$etc/mpc-indexer.conf" run 2> "$t/daemon.log" &
@@ -215,7 +217,7 @@ if [ $use_strace -eq 1 ]; then
 	[ "$(wc -l < "$t/allowed")" -gt 100 ] && [ "$(wc -l < "$t/used")" -gt 20 ] && [ -z "$outside" ] &&
 		ok "all $(wc -l < "$t/used") system calls it made are in @system-service (SystemCallFilter)" ||
 		not_ok "system calls outside @system-service: ${outside:-(none; parsed $(wc -l < "$t/used") used, $(wc -l < "$t/allowed") allowed)}"
-	grep -E 'open(at)?\(.*O_(WRONLY|RDWR|CREAT)|mkdir(at)?\(|rename(at2?)?\(|unlink(at)?\(|chmod\(|fchmodat\(|bind\(.*sun_path|link(at)?\(|truncate\(' \
+	grep -E ' (open(at)?\(.*O_(WRONLY|RDWR|CREAT)|(mkdir|rename|unlink|link|symlink)(at2?)?\(|f?chmod(at)?\(|bind\(.*sun_path|truncate\()' \
 		"$t/trace.d" | grep -o '"[^"]*"' | tr -d '"' | sort -u > "$t/written"
 	bad=$(grep -v "^$state\(/\|\$\)\|^$run/" "$t/written" | tr '\n' ' ')
 	[ -s "$t/written" ] && [ -z "$bad" ] &&
