@@ -302,6 +302,10 @@ struct mpci_http {
 static void http_done(const struct http_response *res, void *ud)
 {
 	struct mpci_http *x = ud;
+	struct mpci_http_header hs[HTTP_MAX_HEADERS];
+	size_t nh = res->n_headers < HTTP_MAX_HEADERS ? res->n_headers : HTTP_MAX_HEADERS;
+	for (size_t i = 0; i < nh; i++)
+		hs[i] = (struct mpci_http_header){ res->headers[i].name, res->headers[i].value };
 	struct mpci_http_response r = {
 		.struct_size = sizeof(r),
 		.status = res->status,
@@ -310,6 +314,8 @@ static void http_done(const struct http_response *res, void *ud)
 		.body_len = res->body_len,
 		.content_type = res->content_type,
 		.elapsed = res->elapsed,
+		.headers = nh ? hs : NULL,
+		.n_headers = nh,
 	};
 	reg_del(&x->reg);
 	x->in_callback = 1;

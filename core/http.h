@@ -25,15 +25,30 @@ struct http_opts {
 	const char *pinned_pubkey;	/* curl CURLOPT_PINNEDPUBLICKEY syntax */
 };
 
+/* Response headers are bounded: more, or a malformed header line, fails the transfer
+ * (CURLE_WEIRD_SERVER_REPLY) rather than cutting the list short. */
+#define HTTP_MAX_HEADERS	100		/* header lines of one response */
+#define HTTP_MAX_HEADER_BYTES	(64 * 1024)	/* their bytes as received, status line included */
+
+struct http_header {
+	const char *name;	/* as received, without the colon */
+	const char *value;	/* without surrounding whitespace; folded lines joined by a space */
+};
+
 struct http_response {
 	int status;		/* HTTP status; 0 when the transfer failed */
-	int transport_error;	/* 0 or a CURLcode (CURLE_FILESIZE_EXCEEDED: over max_response) */
+	int transport_error;	/* 0 or a CURLcode (CURLE_FILESIZE_EXCEEDED: over max_response;
+				 * CURLE_WEIRD_SERVER_REPLY: headers malformed or over the limits) */
 	const char *error;	/* human text when transport_error != 0, else NULL */
 	const char *body;	/* never NULL, NUL-terminated; "" when the transfer failed */
 	size_t body_len;
 	const char *content_type;	/* NULL when absent */
 	const char *location;	/* 3xx not followed: target URL resolved against url; else NULL */
 	double elapsed;		/* seconds from http_request() to completion */
+	/* The final response's headers (after redirects and 1xx answers) in the order
+	 * received, trailers not included; none when the transfer failed. */
+	const struct http_header *headers;
+	size_t n_headers;
 };
 
 /* Runs exactly once per request that was not cancelled, always from the loop, never from

@@ -3,7 +3,12 @@
 # Test-only plugins: built by make check, never installed.
 test_plugin_flags = $(plugin_link_flags) -rpath /nowhere
 check_LTLIBRARIES += tests/plugins/abi_bad_major.la tests/plugins/abi_newer_minor.la \
-	tests/plugins/init_fails.la tests/plugins/recorder.la
+	tests/plugins/init_fails.la tests/plugins/recorder.la \
+	tests/plugins/abi_older_minor.la tests/plugins/http_headers.la
+tests_plugins_abi_older_minor_la_SOURCES = tests/plugins/abi_older_minor.c
+tests_plugins_abi_older_minor_la_LDFLAGS = $(test_plugin_flags)
+tests_plugins_http_headers_la_SOURCES = tests/plugins/http_headers.c
+tests_plugins_http_headers_la_LDFLAGS = $(test_plugin_flags)
 tests_plugins_abi_bad_major_la_SOURCES = tests/plugins/abi_bad_major.c
 tests_plugins_abi_bad_major_la_LDFLAGS = $(test_plugin_flags)
 tests_plugins_abi_newer_minor_la_SOURCES = tests/plugins/abi_newer_minor.c

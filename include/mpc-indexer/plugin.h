@@ -33,6 +33,9 @@
  *    thread other than the loop thread.
  *
  * Changelog (newest first):
+ *  2026-11-24  1.1  HTTP response headers: struct mpci_http_header, the
+ *                   trailing headers/n_headers of struct mpci_http_response
+ *                   and mpci_http_response_header() to look one up.
  *  2026-11-24  1.0  First ABI: descriptor, lifecycle, config, log, timers, fd
  *                   watches, post, outgoing HTTP, metrics registry and
  *                   collection, state subscriptions and views, block stream
@@ -49,7 +52,7 @@ extern "C" {
 #endif
 
 #define MPCI_ABI_MAJOR 1
-#define MPCI_ABI_MINOR 0
+#define MPCI_ABI_MINOR 1
 
 #if defined(__GNUC__)
 #define MPCI_EXPORT __attribute__((visibility("default")))
@@ -184,6 +187,15 @@ struct mpci_http_request {
 	const char *pinned_pubkey;     /* curl's "sha256//<base64>" form */
 };
 
+/* 1.1: one response header.  Both strings are NUL-terminated and borrowed
+ * for the callback.  The name is as the server spelled it (compare without
+ * case); the value has no surrounding whitespace, and a folded line is
+ * joined with one space. */
+struct mpci_http_header {
+	const char *name;
+	const char *value;
+};
+
 struct mpci_http_response {
 	uint32_t struct_size;
 	int status;                    /* 0 when the transfer failed */
@@ -192,7 +204,49 @@ struct mpci_http_response {
 	size_t body_len;
 	const char *content_type;
 	double elapsed;                /* seconds */
+	/* 1.1: the headers of the final response (after redirects and 1xx
+	 * answers), in the order received; a repeated name is repeated;
+	 * trailers are not included.  None when the transfer failed.  A 1.0
+	 * host's response ends before these, so read them only through
+	 * mpci_http_response_header() or after checking struct_size with
+	 * MPCI_HTTP_RESPONSE_HAS(res, n_headers).  A plugin built against 1.0
+	 * never reads this far. */
+	const struct mpci_http_header *headers;
+	size_t n_headers;
 };
+
+/* Does this response carry `field` (it may come from an older host)? */
+#define MPCI_HTTP_RESPONSE_HAS(res, field)                                     \
+	((res)->struct_size >= offsetof(struct mpci_http_response, field) +    \
+				       sizeof((res)->field))
+
+/* The value of the first header called `name` (ASCII case-insensitive), or
+ * NULL: absent, or a host older than 1.1.  Borrowed like the response. */
+static inline const char *
+mpci_http_response_header(const struct mpci_http_response *res, const char *name)
+{
+	size_t i, k;
+
+	if (!res || !name || !MPCI_HTTP_RESPONSE_HAS(res, n_headers) || !res->headers)
+		return NULL;
+	for (i = 0; i < res->n_headers; i++) {
+		const char *h = res->headers[i].name;
+
+		for (k = 0; h; k++) {
+			char a = h[k], b = name[k];
+
+			if (a >= 'A' && a <= 'Z')
+				a = (char)(a - 'A' + 'a');
+			if (b >= 'A' && b <= 'Z')
+				b = (char)(b - 'A' + 'a');
+			if (a != b)
+				break;
+			if (!a)
+				return res->headers[i].value;
+		}
+	}
+	return NULL;
+}
 
 typedef void (*mpci_http_fn)(const struct mpci_http_response *res, void *ud);
 

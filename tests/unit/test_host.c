@@ -1,9 +1,14 @@
 /* The plugin host: loading, ABI refusals, init failures, and dispatch of
  * state, block and transaction events from a scripted source to a plugin. */
+#include <arpa/inet.h>
+#include <errno.h>
 #include <ev.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "../tap.h"
@@ -209,10 +214,21 @@ static void test_refusals(void)
 	world_up(&w, "[plugin.abi_bad_major]\n[plugin.abi_newer_minor]\n");
 	is_int(load(&w, &err), HOST_OK, "optional plugins with a wrong ABI are skipped");
 	is_int(host_plugin_count(w.host), 0, "neither of them is loaded");
-	ok(log_has("built for plugin ABI 2.0 but this host speaks 1.0"),
-	   "major mismatch: the message names both versions");
-	ok(log_has("needs plugin ABI 1.1 but this host offers only 1.0"),
-	   "newer minor: the message names both versions");
+	char want[200];
+	snprintf(want, sizeof(want), "built for plugin ABI 2.0 but this host speaks 1.%d",
+		 MPCI_ABI_MINOR);
+	ok(log_has(want), "major mismatch: the message names both versions");
+	snprintf(want, sizeof(want), "needs plugin ABI 1.%d but this host offers only 1.%d",
+		 MPCI_ABI_MINOR + 1, MPCI_ABI_MINOR);
+	ok(log_has(want), "newer minor: the message names both versions");
+	world_down(&w);
+
+	world_up(&w, "[plugin.abi_older_minor]\nrequired = yes\n");
+	is_int(load(&w, &err), HOST_OK, "a plugin built for an older minor ABI loads");
+	is_int(host_start_all(w.host), HOST_OK, "and starts");
+	snprintf(want, sizeof(want), "an ABI 1.%d plugin runs", MPCI_ABI_MINOR - 1);
+	ok(log_has(want), "its init ran");
+	host_stop_all(w.host);
 	world_down(&w);
 
 	world_up(&w, "[plugin.abi_bad_major]\nrequired = yes\n");
@@ -305,6 +321,89 @@ static void test_dispatch(void)
 	world_down(&w);
 }
 
+/* ---- HTTP response headers reach plugins (ABI 1.1) ---- */
+
+struct one_shot {
+	int fd;
+	pthread_t thread;
+};
+
+/* Answers one request on a loopback port, as a PCCS sends an issuer chain. */
+static void *one_shot_serve(void *arg)
+{
+	struct one_shot *o = arg;
+	char buf[4096];
+	size_t have = 0;
+	int c = accept(o->fd, NULL, NULL);
+	if (c < 0)
+		return NULL;
+	while (have < sizeof(buf) - 1) {
+		ssize_t r = recv(c, buf + have, sizeof(buf) - 1 - have, 0);
+		if (r <= 0)
+			break;
+		have += (size_t)r;
+		buf[have] = 0;
+		if (strstr(buf, "\r\n\r\n"))
+			break;
+	}
+	const char *res = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n"
+			  "SGX-PCK-CRL-Issuer-Chain: -----BEGIN%20CERTIFICATE-----%0A\r\n"
+			  "X-Twice: one\r\nx-twice: two\r\n\r\nok";
+	if (send(c, res, strlen(res), MSG_NOSIGNAL) < 0)
+		diag("one-shot server: send failed");
+	close(c);
+	return NULL;
+}
+
+static int one_shot_start(struct one_shot *o)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t alen = sizeof(a);
+	o->fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (o->fd < 0 || bind(o->fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    listen(o->fd, 4) < 0 || getsockname(o->fd, (struct sockaddr *)&a, &alen) < 0 ||
+	    pthread_create(&o->thread, NULL, one_shot_serve, o) != 0)
+		bail_out("one-shot server: %s", strerror(errno));
+	return ntohs(a.sin_port);
+}
+
+static void logged_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	static int ticks;	/* a hang guard of 60 s, not a speed assertion */
+	if (log_has("http_headers: response ") || ++ticks > 6000)
+		ev_break(loop, EVBREAK_ALL);
+}
+
+static void test_http_headers(void)
+{
+	struct world w;
+	struct cfg_error err;
+	struct one_shot srv;
+	char conf[200];
+	int port = one_shot_start(&srv);
+
+	snprintf(conf, sizeof(conf), "[plugin.http_headers]\nurl = http://127.0.0.1:%d/x\n", port);
+	world_up(&w, conf);
+	is_int(load(&w, &err), HOST_OK, "http_headers loads");
+	is_int(host_start_all(w.host), HOST_OK, "and starts its request");
+	ev_timer poll;
+	ev_timer_init(&poll, logged_cb, 0.01, 0.01);
+	ev_timer_start(w.loop, &poll);
+	ev_run(w.loop, 0);
+	ev_timer_stop(w.loop, &poll);
+	ok(log_has("response 200: 5 headers [Content-Length=2|Connection=close|"
+		   "SGX-PCK-CRL-Issuer-Chain=-----BEGIN%20CERTIFICATE-----%0A|X-Twice=one|"
+		   "x-twice=two]"), "the plugin sees the response headers, names as sent, in order");
+	ok(log_has("chain=-----BEGIN%20CERTIFICATE-----%0A "),
+	   "mpci_http_response_header finds a name in another case");
+	ok(log_has("twice=one ") && log_has("absent=(null)"),
+	   "the first of a repeated header; NULL for an absent one");
+	host_stop_all(w.host);
+	world_down(&w);
+	pthread_join(srv.thread, NULL);
+	close(srv.fd);
+}
+
 int main(void)
 {
 	plugindir = getenv("MPCI_TEST_PLUGINDIR");
@@ -317,6 +416,7 @@ int main(void)
 	test_refusals();
 	test_init_failure();
 	test_dispatch();
+	test_http_headers();
 	log_close();
 	char cmd[400];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);

@@ -55,11 +55,14 @@ static int send_all(int fd, const void *p, size_t n)
 static int respond(int fd, int status, const char *reason, const char *extra,
 		   const void *body, size_t len)
 {
-	char head[1024];
-	int n = snprintf(head, sizeof(head), "HTTP/1.1 %d %s\r\nContent-Length: %zu\r\n%s\r\n",
+	size_t cap = 128 + strlen(reason) + (extra ? strlen(extra) : 0);
+	char *head = malloc(cap);
+	int n = snprintf(head, cap, "HTTP/1.1 %d %s\r\nContent-Length: %zu\r\n%s\r\n",
 			 status, reason, len, extra ? extra : "");
+	int rc = send_all(fd, head, (size_t)n);
 
-	if (send_all(fd, head, (size_t)n) < 0)
+	free(head);
+	if (rc < 0)
 		return -1;
 	return len ? send_all(fd, body, len) : 0;
 }
@@ -179,12 +182,62 @@ static int serve_one(int fd, char *buf, size_t cap, size_t *have)
 		}
 		if (rc == 0)
 			rc = send_all(fd, "0\r\n\r\n", 5);
+	} else if (strcmp(path, "/headers") == 0) {
+		/* as a PCCS sends an issuer chain, plus case, repeats, folding, spacing */
+		rc = respond(fd, 200, "OK",
+			     "SGX-PCK-CRL-Issuer-Chain: -----BEGIN%20CERTIFICATE-----%0AMIIC\r\n"
+			     "x-lower:   padded value \t \r\n"
+			     "X-Twice: one\r\n"
+			     "X-Twice: two\r\n"
+			     "X-Folded: first\r\n"
+			     "  second\r\n"
+			     "\tthird\r\n"
+			     "X-Empty:\r\n", "h", 1);
+	} else if (strncmp(path, "/many/", 6) == 0) {
+		/* n header lines in all, Content-Length being one of them */
+		int n = atoi(path + 6);
+		char *extra = malloc((size_t)n * 24 + 1), *e = extra;
+		*e = 0;
+		for (int i = 1; i < n; i++)
+			e += sprintf(e, "X-H-%d: %d\r\n", i, i);
+		rc = respond(fd, 200, "OK", extra, "m", 1);
+		free(extra);
+	} else if (strncmp(path, "/fat/", 5) == 0) {
+		/* header lines of 1000 bytes (CRLF included) up to about n bytes of headers */
+		size_t n = strtoul(path + 5, NULL, 10);
+		char line[1001];
+		char *h = malloc(n + 2048), *e = h;
+		memset(line, 'v', sizeof(line));
+		e += sprintf(e, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n");
+		for (int i = 0; (size_t)(e - h) + 1000 <= n; i++) {
+			int k = sprintf(e, "X-F-%03d: ", i);
+			memcpy(e + k, line, 1000 - 2 - (size_t)k);
+			memcpy(e + 998, "\r\n", 2);
+			e += 1000;
+		}
+		e += sprintf(e, "\r\nf");
+		rc = send_all(fd, h, (size_t)(e - h));
+		free(h);
+	} else if (strcmp(path, "/nocolon") == 0) {
+		rc = respond(fd, 200, "OK", "X-Good: 1\r\nthis line has no colon\r\n", "n", 1);
+	} else if (strcmp(path, "/badname") == 0) {
+		rc = respond(fd, 200, "OK", "X Bad: 1\r\n", "n", 1);
+	} else if (strcmp(path, "/continue") == 0) {
+		const char *h = "HTTP/1.1 100 Continue\r\nX-Interim: yes\r\n\r\n";
+		rc = send_all(fd, h, strlen(h));
+		if (rc == 0)
+			rc = respond(fd, 200, "OK", "X-Final: yes\r\n", "c", 1);
+	} else if (strcmp(path, "/trailers") == 0) {
+		const char *h = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+				"Trailer: X-Trailer\r\nX-Head: h\r\n\r\n"
+				"2\r\nok\r\n0\r\nX-Trailer: t\r\n\r\n";
+		rc = send_all(fd, h, strlen(h));
 	} else if (strcmp(path, "/reset") == 0) {
 		struct linger lg = { 1, 0 };
 		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 		return 0;	/* close() now sends RST */
 	} else if (strcmp(path, "/redirect") == 0) {
-		rc = respond(fd, 302, "Found", "Location: /ok\r\n", "moved", 5);
+		rc = respond(fd, 302, "Found", "Location: /ok\r\nX-Hop: 1\r\n", "moved", 5);
 	} else if (strcmp(path, "/echo") == 0) {
 		char extra[300] = "";
 		if (find_header(buf, "Content-Type", val, sizeof(val)))
@@ -297,6 +350,8 @@ struct result {
 	char *error, *body, *content_type, *location;
 	size_t body_len;
 	double elapsed;
+	char *headers;		/* "name=value\n" for each header, in order */
+	size_t n_headers;
 };
 
 static char *dup_or_null(const char *s)
@@ -310,6 +365,7 @@ static void result_clear(struct result *r)
 	free(r->body);
 	free(r->content_type);
 	free(r->location);
+	free(r->headers);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -329,6 +385,16 @@ static void record(const struct http_response *res, struct result *r)
 	r->content_type = dup_or_null(res->content_type);
 	r->location = dup_or_null(res->location);
 	r->elapsed = res->elapsed;
+	free(r->headers);
+	size_t n = 1;
+	for (size_t i = 0; i < res->n_headers; i++)
+		n += strlen(res->headers[i].name) + strlen(res->headers[i].value) + 2;
+	r->headers = malloc(n);
+	r->headers[0] = 0;
+	for (size_t i = 0; i < res->n_headers; i++)
+		sprintf(r->headers + strlen(r->headers), "%s=%s\n", res->headers[i].name,
+			res->headers[i].value);
+	r->n_headers = res->n_headers;
 }
 
 static int pending;	/* callbacks still expected before the loop stops */
@@ -597,6 +663,93 @@ static void test_failures(void)
 	result_clear(&r);
 }
 
+static void test_response_headers(void)
+{
+	struct result r = { 0 };
+	struct http_opts o = { .url = url("/headers") };
+	char line[64];
+
+	fetch(&o, &r);
+	is_int(r.status, 200, "headers: 200");
+	is_str(r.headers,
+	       "Content-Length=1\n"
+	       "SGX-PCK-CRL-Issuer-Chain=-----BEGIN%20CERTIFICATE-----%0AMIIC\n"
+	       "x-lower=padded value\n"
+	       "X-Twice=one\n"
+	       "X-Twice=two\n"
+	       "X-Folded=first second third\n"
+	       "X-Empty=\n",
+	       "headers in order, names as sent, values trimmed, repeats kept, folds joined");
+
+	o.url = url("/ok");
+	fetch(&o, &r);
+	is_str(r.headers, "Content-Length=5\nContent-Type=text/plain\n", "a plain response's headers");
+
+	o.url = url("/redirect");
+	fetch(&o, &r);
+	ok(strstr(r.headers, "Location=/ok\n") && strstr(r.headers, "X-Hop=1\n"),
+	   "a 3xx not followed: its own headers");
+	o.follow_redirects = 1;
+	fetch(&o, &r);
+	is_str(r.headers, "Content-Length=5\nContent-Type=text/plain\n",
+	       "redirect followed: only the final response's headers");
+	o.follow_redirects = 0;
+
+	o.url = url("/continue");
+	fetch(&o, &r);
+	ok(r.status == 200 && !strstr(r.headers, "X-Interim") && strstr(r.headers, "X-Final=yes\n"),
+	   "after a 100 Continue: only the final response's headers (%s)", r.headers);
+
+	o.url = url("/trailers");
+	fetch(&o, &r);
+	ok(r.status == 200 && !strcmp(r.body, "ok") && strstr(r.headers, "X-Head=h\n") &&
+	   !strstr(r.headers, "X-Trailer=t"), "chunked trailers are not headers");
+
+	o.url = url("/many/100");
+	fetch(&o, &r);
+	ok(r.status == 200 && r.n_headers == 100, "100 header lines: accepted (%zu)", r.n_headers);
+	o.url = url("/many/101");
+	fetch(&o, &r);
+	ok(r.status == 0 && r.transport_error == CURLE_WEIRD_SERVER_REPLY && r.n_headers == 0,
+	   "101 header lines: a transfer error, not a shortened list");
+	ok(r.error && strstr(r.error, "100 header lines"), "the error says so: %s",
+	   r.error ? r.error : "(null)");
+
+	o.url = url("/fat/60000");
+	fetch(&o, &r);
+	ok(r.status == 200 && r.n_headers > 55, "about 60 KB of headers: accepted (%zu)", r.n_headers);
+	o.url = url("/fat/70000");
+	fetch(&o, &r);
+	ok(r.status == 0 && r.transport_error == CURLE_WEIRD_SERVER_REPLY &&
+	   r.error && strstr(r.error, "64 KiB"), "about 70 KB of headers: a transfer error (%s)",
+	   r.error ? r.error : "(null)");
+
+	o.url = url("/nocolon");
+	fetch(&o, &r);
+	ok(r.status == 0 && r.transport_error == CURLE_WEIRD_SERVER_REPLY && r.error &&
+	   strcasestr(r.error, "header"), "a header line without a colon: %s",
+	   r.error ? r.error : "(null)");
+	o.url = url("/badname");
+	fetch(&o, &r);
+	ok(r.status == 0 && r.transport_error == CURLE_WEIRD_SERVER_REPLY && r.error &&
+	   strstr(r.error, "malformed response header line"),
+	   "a header name with a space: a transfer error (%s)", r.error ? r.error : "(null)");
+
+	o.url = url("/404");
+	fetch(&o, &r);
+	ok(r.status == 404 && r.n_headers == 1, "a 404 has its headers too");
+	struct http_opts u = { .url = "http://localhost/headers", .unix_socket = srv.unix_path };
+	fetch(&u, &r);
+	snprintf(line, sizeof(line), "X-Twice=two\n");
+	ok(r.status == 200 && r.n_headers == 7 && strstr(r.headers, line),
+	   "headers over a unix socket");
+	struct http_opts slow = { .url = url("/slow"), .timeout = 0.2 };
+	fetch(&slow, &r);
+	ok(r.status == 0 && r.n_headers == 0 && !strcmp(r.headers, ""),
+	   "a failed transfer has no headers");
+	result_clear(&r);
+}
+
 static void test_unix_socket(void)
 {
 	struct result r = { 0 };
@@ -805,6 +958,7 @@ int main(void)
 	test_methods_and_bodies();
 	test_failures();
 	test_unix_socket();
+	test_response_headers();
 	test_concurrent();
 	test_cancel();
 	test_free_in_flight();
