@@ -83,7 +83,25 @@ class Bridge:
     # ---- wire ----
     def send_line(self, obj):
         data = obj if isinstance(obj, bytes) else json.dumps(obj, separators=(",", ":")).encode()
-        self.sock.sendall(data if data.endswith(b"\n") else data + b"\n")
+        try:
+            self.sock.sendall(data if data.endswith(b"\n") else data + b"\n")
+        except (BrokenPipeError, ConnectionResetError):
+            self._raise_bye()
+            raise
+
+    def _raise_bye(self):
+        """The bridge closed before our write: a refusal at accept (forbidden,
+        max_clients) was sent first and is still readable, so say why."""
+        try:
+            while True:
+                msg = self.read_message(1.0)
+                if msg is None:
+                    return
+                if msg.get("method") == "bye" and "id" not in msg:
+                    raise Closed(msg["params"].get("reason", "bye"), msg["params"])
+                self.queue.append(msg)
+        except (OSError, ValueError):
+            return
 
     def read_message(self, timeout=None):
         """The next line as JSON; None at end of stream; socket.timeout when none came."""

@@ -29,10 +29,10 @@ tests_unit_test_bridge_lagged_LDADD = $(bridge_test_ldadd)
 
 # Against the daemon following nearsim, with the Python client from contrib/clients.
 dist_check_SCRIPTS += tests/integration/bridge_nearsim.py tests/integration/bridge_lagged.py \
-	tests/integration/bridge_uid.py
+	tests/integration/bridge_uid.py tests/integration/bridge_refused.py
 dist_check_DATA += tests/integration/bridge_util.py
 TESTS += tests/integration/bridge_nearsim.py tests/integration/bridge_lagged.py \
-	tests/integration/bridge_uid.py
+	tests/integration/bridge_uid.py tests/integration/bridge_refused.py
 EXTRA_DIST += contrib/clients/mpc_bridge.py doc/bridge-protocol.md \
 	plugins/mpc-node-bridge/README.md
 
