@@ -323,14 +323,12 @@ static void deliver(struct tee *t)
 
 /* ---- collateral ---- */
 
-/* Plugin ABI 1.0 hands plugins no HTTP response headers, and the PCCS
- * sends the issuer chains only in headers (see README, "Limits"). */
+/* The PCCS sends the issuer chains only as response headers (ABI 1.1);
+ * names compare without case, and a 1.0 host's response has none. */
 static const char *response_header(const struct mpci_http_response *res,
 				   const char *name)
 {
-	(void)res;
-	(void)name;
-	return NULL;
+	return mpci_http_response_header(res, name);
 }
 
 static void pccs_finish(struct tee *t)

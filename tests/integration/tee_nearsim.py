@@ -2,17 +2,18 @@
 """tee-attester in the daemon against nearsim (signer, transactions and views
 for real): the Mock submission lands and get_tee_accounts lists the node;
 when nearsim drops the attestation the plugin submits again on the poll that
-notices it; refresh_interval brings new submissions; and the Dstack
-submission of the real quote (fake agent and PCCS) once the host gives
-plugins response headers.  Needs the wired daemon; skips without it."""
+notices it; refresh_interval brings new submissions; the Dstack submission
+of the real quote (fake agent and PCCS) lands; and the command a dry run
+prints submits the same arguments by hand.  Needs the wired daemon; skips
+without it."""
 import json
 import os
+import re
 import subprocess
 
 from tee_util import (Agent, Daemon, Pccs, Sim, Tap, fixture, key_file, mktemp, rmtree, skip_all,
                       wait_for, DAEMON, PLUGIN, PROM, FIXTURES, TOP_BUILDDIR)
 
-NO_HEADERS = "plugin ABI 1.0 gives plugins no HTTP response headers (PCCS issuer chains)"
 NEARSIM = os.path.join(TOP_BUILDDIR, "nearsim")
 ACCOUNT = "frodo.test.near"
 
@@ -114,13 +115,44 @@ def main():
                                     "collateral_max_age = 36500d", "poll_interval = 500ms",
                                     "backoff_max = 1s"], near=near, signer=(ACCOUNT, sk))
         daemons.append(ds)
-        wait_for(lambda: ds.metric("mpc_indexer_tee_last_success_timestamp_seconds") > 0 or
-                 ds.metric("mpc_indexer_tee_failures_total", cause="pccs_issuer_chain") >= 1)
+        t.ok(wait_for(lambda: ds.metric("mpc_indexer_tee_last_success_timestamp_seconds") > 0),
+             "dstack: the real quote's attestation is submitted and confirmed", ds.log_text()[-3000:])
         att = sim.view("get_attestation", {"tls_public_key": vec["tls_public_key"]})
-        t.todo(isinstance(att, dict) and "Dstack" in att and
-               lists(sim, vec["tls_public_key"], vec["account_public_key"]), NO_HEADERS,
-               "dstack: the real quote's attestation lands; get_tee_accounts lists the fixture node")
+        t.ok(isinstance(att, dict) and "Dstack" in att and
+             lists(sim, vec["tls_public_key"], vec["account_public_key"]),
+             "dstack: get_attestation shows a Dstack entry; get_tee_accounts lists the fixture node")
+        expiry = att.get("Dstack", {}).get("expiry_timestamp_seconds") if isinstance(att, dict) else None
+        t.ok(expiry and ds.metric("mpc_indexer_tee_attestation_expiry_timestamp_seconds") == expiry,
+             "the expiry gauge shows the stored expiry (%s)" % expiry)
+        t.ok(submissions(ds, "start") == 1 and
+             ds.metric("mpc_indexer_tee_failures_total", cause="pccs_issuer_chain") == 0,
+             "one submission; the issuer chains came from the PCCS's response headers")
         t.ok(ds.stop() == 0, "stops cleanly")
+
+        # ---- dry-run: the printed command submits the arguments by hand ----
+        out = os.path.join(tmp, "args.json")
+        dry = Daemon(tmp, "dry", ["mode = dry-run", "tls_public_key = " + vec["tls_public_key"],
+                                  "signer_public_key = " + vec["account_public_key"],
+                                  "dstack_socket = " + agent.socket, "pccs_url = " + pccs.url,
+                                  "collateral_max_age = 36500d", "dry_run_output = " + out],
+                     near=near)
+        daemons.append(dry)
+        cmd = wait_for(lambda: re.search(r"To submit them: (mpc-indexer tx call .*)$", dry.log_text(), re.M))
+        cmd = cmd.group(1) if cmd else None
+        t.ok(cmd and os.path.exists(out), "dry-run writes the arguments and logs a command", cmd)
+        t.ok(dry.stop() == 0, "stops cleanly")
+        sim.admin("/drop_attestation", {"account_id": ACCOUNT})
+        t.ok(wait_for(lambda: not lists(sim, vec["tls_public_key"], vec["account_public_key"])),
+             "nearsim dropped the fixture node's attestation")
+        # the user adds where the configuration is (here the dstack daemon's: [near], [signer.node])
+        run = subprocess.run(["sh", "-c", cmd.replace("mpc-indexer", '"$0" -c "$1"', 1),
+                              DAEMON, ds.conf] if cmd else ["false"],
+                             capture_output=True, text=True, timeout=120)
+        t.ok(run.returncode == 0, "the printed command, run with -c CONF, succeeds",
+             (run.stdout + run.stderr)[-2000:])
+        t.ok(wait_for(lambda: lists(sim, vec["tls_public_key"], vec["account_public_key"]) and
+                      "Dstack" in (sim.view("get_attestation", {"tls_public_key": vec["tls_public_key"]}) or {})),
+             "and the attestation is stored again: get_tee_accounts lists the fixture node")
     finally:
         for x in daemons:
             x.stop()

@@ -167,7 +167,7 @@ static void test_refused(void)
 	cJSON_Delete(ok100);
 	cJSON_Delete(coll);
 
-	/* what an ABI 1.0 host gives: no headers */
+	/* a PCCS (or an ABI 1.0 host) that gives no issuer-chain headers */
 	answers(a);
 	for (int i = 0; i < TEE_PCCS_ITEMS; i++)
 		a[i].issuer_chain = NULL;

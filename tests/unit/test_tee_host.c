@@ -496,7 +496,13 @@ static int step(void)
 				.struct_size = sizeof(res), .status = rep.status,
 				.error = rep.status ? NULL : rep.error, .body = body,
 				.body_len = rep.body_len, .content_type = "application/json",
+				.headers = rep.headers, .n_headers = rep.n_headers,
 			};
+			if (h->abi10_responses) {	/* and garbage past the end */
+				res.struct_size = offsetof(struct mpci_http_response, headers);
+				res.headers = (const struct mpci_http_header *)(uintptr_t)1;
+				res.n_headers = 1000;
+			}
 			x->cb(&res, x->ud);
 			free(body);
 		}

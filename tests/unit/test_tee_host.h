@@ -1,5 +1,5 @@
 /* A host for the tee-attester plugin on a manual clock: the real plugin
- * (dlopen'ed) gets a 1.0 function table whose timers fire only when the
+ * (dlopen'ed) gets a function table whose timers fire only when the
  * test advances the clock, and whose HTTP, views and transactions are
  * answered by the test's responders.  Everything is recorded for asserts. */
 #ifndef TEST_TEE_HOST_H
@@ -21,6 +21,8 @@ struct fh_reply {
 	const char *error;          /* status 0 */
 	const char *body;
 	size_t body_len;
+	const struct mpci_http_header *headers;  /* ABI 1.1 response headers */
+	size_t n_headers;
 };
 struct fh_tx {
 	char *signer, *method, *args, *deposit;
@@ -47,6 +49,7 @@ struct fh {
 	int signer_rc;                        /* signer_info result */
 	const char *signer_account, *signer_pk;
 	int no_sources;                       /* views, tx, subscribe: UNSUPPORTED */
+	int abi10_responses;                  /* HTTP responses end where 1.0's did */
 	void (*http_respond)(struct fh *h, const struct fh_http *req, struct fh_reply *out);
 	void (*view_respond)(struct fh *h, const char *method, const char *args,
 			     struct fh_view_reply *out);
