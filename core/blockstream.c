@@ -112,8 +112,11 @@ struct blockstream {
 
 	struct cursor_pos saved;
 	int cursor_dirty;
-	double last_log;
-	unsigned suppressed;
+	struct warn_rate {	/* one per error class, so a rare class is not hidden by a loud one */
+		char cls[24];	/* "" = free */
+		double last;
+		unsigned suppressed;
+	} warn[8];
 
 	struct metric *m_received, *m_processed, *m_final, *m_orphaned, *m_head, *m_finalh,
 		*m_processedh, *m_lag_blocks, *m_lag_seconds, *m_switches, *m_active, *m_errors,
@@ -156,19 +159,33 @@ static const char *src_name(const struct blockstream *bs, int i)
 	return bs->srcs[i].ops->name;
 }
 
-/* Warnings about a failing source, at most one a second (the rest are counted). */
-static void warn_limited(struct blockstream *bs, const char *fmt, const char *a, const char *b)
+/* Warnings about a failing source, at most one a second per error class (the rest are
+ * counted and the count is logged with the next one of that class). */
+static void warn_limited(struct blockstream *bs, const char *cls, const char *fmt, const char *a,
+			 const char *b)
 {
+	const size_t n = sizeof(bs->warn) / sizeof(bs->warn[0]);
 	double now = ev_now(bs->loop);
+	struct warn_rate *w = &bs->warn[n - 1];	/* the last slot takes any overflow */
 
-	if (now - bs->last_log < 1.0) {
-		bs->suppressed++;
+	for (size_t i = 0; i < n; i++) {
+		if (!bs->warn[i].cls[0] || strncmp(bs->warn[i].cls, cls, sizeof(w->cls) - 1) == 0) {
+			w = &bs->warn[i];
+			break;
+		}
+	}
+	if (!w->cls[0]) {
+		snprintf(w->cls, sizeof(w->cls), "%s", cls[0] ? cls : "error");
+		w->last = -1e9;
+	}
+	if (now - w->last < 1.0) {
+		w->suppressed++;
 		return;
 	}
-	if (bs->suppressed)
-		log_warn(LOG, "(%u similar messages suppressed)", bs->suppressed);
-	bs->suppressed = 0;
-	bs->last_log = now;
+	if (w->suppressed)
+		log_warn(LOG, "(%u similar %s messages suppressed)", w->suppressed, w->cls);
+	w->suppressed = 0;
+	w->last = now;
 	log_warn(LOG, fmt, a, b);
 }
 
@@ -521,7 +538,8 @@ static void switch_to(struct blockstream *bs, int to, const char *why)
 static void source_failed(struct blockstream *bs, int src, const struct bsrc_result *r)
 {
 	madd(bs->m_errors, src_name(bs, src), r->err_class ? r->err_class : "unknown", 1);
-	warn_limited(bs, "%s (%s)", r->error ? r->error : "fetch failed",
+	warn_limited(bs, r->err_class ? r->err_class : "error", "%s (%s)",
+		     r->error ? r->error : "fetch failed",
 		     r->err_class ? r->err_class : "error");
 	if (src != bs->active)
 		return;
@@ -843,7 +861,7 @@ static void process(struct blockstream *bs)
 				refetch(bs, h, 0.2);
 			return;
 		}
-		warn_limited(bs, "block %s does not follow the last delivered block %s; fetching it again",
+		warn_limited(bs, "continuity", "block %s does not follow the last delivered block %s; fetching it again",
 			     b->hash, bs->tip_hash);
 		for (uint64_t x = bs->next; x < h; x++)
 			if (slot_of(bs, x)->state == SL_NULL)
