@@ -149,6 +149,10 @@ int daemon_run(struct cfg *cfg, int check_only)
 		fprintf(stderr, "%s\n", cfg_format_error(&err, msg, sizeof(msg)));
 		return EXIT_CONFIG;
 	}
+	if (sources_check_config(cfg, msg, sizeof(msg)) < 0) {
+		fprintf(stderr, "%s\n", msg);
+		return EXIT_CONFIG;
+	}
 	if (setup_log(cfg) < 0)
 		return EXIT_CONFIG;
 	cfg_get_duration(cfg, "indexer", "slow_callback", &slow);

@@ -787,7 +787,7 @@ static int add_endpoint(struct rpc *r, const char *spec, const char *def_key,
 	curl_url_cleanup(u);
 	if (bad) {
 		/* never echo the whole item: a key may follow the URL */
-		snprintf(err, errsz, "rpc_urls item %zu is not an http(s) URL", r->n + 1);
+		snprintf(err, errsz, "item %zu is not an http(s) URL", r->n + 1);
 		free(e->url);
 		e->url = NULL;
 		return -1;

@@ -108,6 +108,14 @@ static int has_list(const struct cfg *cfg, const char *key)
 	return n > 0;
 }
 
+int sources_check_config(const struct cfg *cfg, char *err, size_t errsz)
+{
+	if (!has_list(cfg, "rpc_urls"))
+		return 0;
+	return rpc_check_config(cfg, err, errsz) < 0 || viewer_check_config(cfg, err, errsz) < 0 ||
+	       txsend_check_config(cfg, err, errsz) < 0 ? -1 : 0;
+}
+
 struct sources *sources_new(struct ev_loop *loop, struct http_client *http,
 			    struct metrics *reg, const struct cfg *cfg,
 			    const char *state_dir, char *err, size_t errsz)

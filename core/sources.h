@@ -13,6 +13,9 @@ struct http_client;
 struct metrics;
 struct sources;
 
+/* -1 and a message naming file:line when [near], [view] or [tx] holds a value
+ * the sources would refuse at start (check-config and run both ask first). */
+int sources_check_config(const struct cfg *cfg, char *err, size_t errsz);
 /* NULL and a message when a configured source cannot be set up. */
 struct sources *sources_new(struct ev_loop *loop, struct http_client *http,
 			    struct metrics *reg, const struct cfg *cfg,

@@ -50,6 +50,21 @@ finality = sometimes
 run 3 "a bad value is a config error" -c "$t/bad_value.conf" check-config
 err_has "bad_value.conf:6" "bad value: file:line"; one_line "bad value: one line"
 
+conf bad_url '[near]
+rpc_urls = http://127.0.0.1:3030, gopher://rpc.example
+'
+run 3 "an RPC URL the sources would refuse is a config error for check-config" -c "$t/bad_url.conf" check-config
+err_has "bad_url.conf:6" "bad rpc_urls: file:line"; err_has "rpc_urls: item 2 is not an http(s) URL" "and which item"; one_line "bad rpc_urls: one line"
+run 3 "and for run, before anything starts" -c "$t/bad_url.conf" run
+
+conf bad_view '[near]
+rpc_urls = http://127.0.0.1:3030
+[view]
+interval = 1ms
+'
+run 3 "a view interval below the minimum is a config error for check-config" -c "$t/bad_view.conf" check-config
+err_has "bad_view.conf:8" "bad [view] interval: file:line"
+
 conf bad_section '[nonsense]
 '
 run 3 "an unknown section is a config error" -c "$t/bad_section.conf" check-config

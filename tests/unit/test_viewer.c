@@ -551,7 +551,7 @@ static void standing(void)
 		bail_out("config: %s", cfg_format_error(&ce, err, sizeof(err)));
 	ok(viewer_check_config(cfg, err, sizeof(err)) < 0 && strstr(err, ":5: endpoints: 'version/soon'"),
 	   "check-config: a bad endpoints item, with file:line: %s", err);
-	ok(rpc_check_config(cfg, err, sizeof(err)) < 0 && strstr(err, ":3: rpc_urls: rpc_urls item 2") &&
+	ok(rpc_check_config(cfg, err, sizeof(err)) < 0 && strstr(err, ":3: rpc_urls: item 2 is not") &&
 	   !strstr(err, "secret-key"), "check-config: a bad RPC URL, with file:line, key not shown: %s", err);
 	cfg_free(cfg);
 	unlink(path);
