@@ -473,8 +473,8 @@ typedef void (*mpci_tx_fn)(const struct mpci_tx_result *r, void *ud);
 
 struct mpci_status {
 	uint32_t struct_size;       /* set by the caller; the host fills what fits */
-	const char *chain_id;
-	const char *contract;
+	const char *chain_id;       /* [near] chain_id, NULL when not configured */
+	const char *contract;       /* [near] contract, NULL when not configured */
 	uint64_t head_height;       /* newest height the sources report */
 	uint64_t final_height;
 	uint64_t processed_height;  /* last block delivered to subscribers */
