@@ -41,3 +41,7 @@ TESTS += tests/integration/daemon_cli.sh tests/integration/example_plugin.sh
 dist_check_SCRIPTS += tests/fuzz/run-config.sh
 EXTRA_DIST += tests/fuzz/fuzz_config.c
 TESTS += tests/fuzz/run-config.sh
+
+# The main job: tools/run-demo against this build (--no-build), as a user reads its status.
+dist_check_SCRIPTS += tests/integration/demo_smoke.sh
+TESTS += tests/integration/demo_smoke.sh
