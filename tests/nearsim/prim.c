@@ -13,18 +13,53 @@
 
 #include "prim.h"
 
+/*
+ * The same digits as core/near's b58_encode, computed five at a time: the number is
+ * held in 32-bit limbs and divided by 58^5, so a 32-byte hash costs ~60 divisions
+ * instead of ~1400.  Block documents encode every hash they mention, and this was a
+ * fifth of nearsim's time under the chain lock at a few thousand transactions a second.
+ */
+#define B58_POW5 656356768u /* 58^5 < 2^32 */
+
 size_t b58_enc(char *out, size_t cap, const uint8_t *in, size_t n)
 {
-	char tmp[B58_ENCODED_MAX(128)];
-	size_t len;
+	static const char alphabet[] = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+	uint32_t limb[32];
+	unsigned char dig[B58_ENCODED_MAX(128)];
+	size_t zeros = 0, nl = 0, first = 0, nd = 0, i;
 
 	if (n > 128)
 		return 0;
-	len = b58_encode(tmp, sizeof(tmp), in, n);
-	if (len > cap)
+	while (zeros < n && in[zeros] == 0)
+		zeros++;
+	/* big-endian limbs, the most significant one holding the odd bytes */
+	for (i = zeros; i < n; i++) {
+		if (i == zeros || (n - i) % 4 == 0)
+			limb[nl++] = 0;
+		limb[nl - 1] = limb[nl - 1] << 8 | in[i];
+	}
+	while (first < nl) {
+		uint64_t rem = 0;
+		for (i = first; i < nl; i++) {
+			uint64_t cur = rem << 32 | limb[i];
+			limb[i] = (uint32_t)(cur / B58_POW5);
+			rem = cur % B58_POW5;
+		}
+		while (first < nl && limb[first] == 0)
+			first++;
+		for (int k = 0; k < 5; k++) {
+			dig[nd++] = (unsigned char)(rem % 58);
+			rem /= 58;
+		}
+	}
+	while (nd && dig[nd - 1] == 0)
+		nd--; /* the last group's leading zeros are not digits */
+	if (zeros + nd > cap)
 		return 0;
-	memcpy(out, tmp, len);
-	return len;
+	memset(out, '1', zeros);
+	for (i = 0; i < nd; i++)
+		out[zeros + i] = alphabet[dig[nd - 1 - i]];
+	return zeros + nd;
 }
 
 int b58_dec_exact(uint8_t *out, size_t want, const char *s, size_t n)
