@@ -32,7 +32,6 @@ key frodo.test.near "$t/frodo-full.key"
 	--key-file "$t/frodo-full.key" > "$t/call2.out" 2> "$t/call2.err"
 check "tx call with --rpc and --key-file, no configuration file: exit $?" [ $? -eq 0 ]
 check "without --wait it reports acceptance" grep -qx 'status: accepted' "$t/call2.out"
-sleep 0.5
 exactly_once 2 "both calls"
 
 refused() { # refused DESCRIPTION MESSAGE ARGS...

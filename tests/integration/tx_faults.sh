@@ -36,7 +36,8 @@ faults '{"kind":"rpc","latency_ms":1500}'
 "$drv" -c "$t/slow.conf" --state-dir "$t/slow" --count 10 --wait --timeout 90 \
 	--log "$t/slow.log" > "$t/slow.out" &
 dpid=$!
-sleep 5
+# slow until a send_tx has timed out, however long a loaded machine takes to get there
+wait_for 'send_tx: .*; following the hash' "$t/slow.log" 60
 faults '{"kind":"all","clear":true}'
 wait $dpid
 check "slow answers: the driver finishes" [ $? -eq 0 ]
@@ -46,25 +47,48 @@ check "slow answers: send_tx timed out and the hash was followed instead" \
 check "slow answers: never signed again" [ "$(field resigns "$t/slow.out")" -eq 0 ]
 exactly_once 10 "slow answers"
 
-# An endpoint going down mid-flight: the first URL is a proxy we kill.
+# Blocks on demand from here on, so that heights are where the test wants them.
+producer() { ( while :; do produce 1; sleep 0.1; done ) & prodpid=$!; extra_pids=$prodpid; }
+stop_producer() { kill $prodpid 2>/dev/null; wait $prodpid 2>/dev/null; extra_pids=; }
+height() { stat "$1"; }
+
+# An endpoint going down mid-flight: the first URL is a proxy that we kill
+# together with the connections it holds, while what was sent through it waits
+# in nearsim's pool.  No block is made before that, so however slow the
+# machine, nothing can have finished when the endpoint goes.
 if command -v socat >/dev/null 2>&1; then
-	start_sim --block-ms 100
-	pport=$(( 20000 + $$ % 20000 ))
+	start_sim --block-ms 0
+	pport=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 	socat TCP-LISTEN:$pport,bind=127.0.0.1,reuseaddr,fork TCP:127.0.0.1:$port 2>/dev/null &
 	sopid=$!
 	extra_pids=$sopid
-	sleep 0.3
+	i=0
+	until curl -s -o /dev/null "http://127.0.0.1:$pport/status" || [ $i -ge 600 ]; do
+		i=$((i+1)); sleep 0.05
+	done
 	conf "$t/down.conf" 'retry_interval = 200ms\nsweep_interval = 500ms' \
 		"http://127.0.0.1:$pport, $url"
 	"$drv" -c "$t/down.conf" --state-dir "$t/down" --count 60 --wait --timeout 90 \
 		--log "$t/down.log" > "$t/down.out" &
 	dpid=$!
-	wait_for 'signed: hash' "$t/down.log" 30
-	sleep 0.2
-	kill $sopid; extra_pids=
+	i=0
+	while [ "$(stat pool)" -lt 20 ] && [ $i -lt 600 ]; do i=$((i+1)); sleep 0.05; done
+	inpool=$(stat pool)
+	# stopped, the proxy cannot fork another connection while we end it and its own
+	kill -STOP $sopid
+	kill $sopid $(ps -o pid= --ppid $sopid) 2>/dev/null
+	kill -CONT $sopid
+	wait $sopid 2>/dev/null
+	extra_pids=
 	before=$(grep -c 'status=succeeded' "$t/down.out")
+	producer
 	wait $dpid
-	check "endpoint down: the driver finishes ($before done when the proxy died)" [ $? -eq 0 -a "$before" -lt 60 ]
+	rc=$?
+	stop_producer
+	check "endpoint down: the driver finishes (exit $rc; $inpool in the pool and $before done when the proxy died)" \
+		[ "$rc" -eq 0 -a "$inpool" -ge 20 -a "$before" -lt 60 ]
+	check "endpoint down: the proxy's failure was seen and the other endpoint used" \
+		grep -q "127.0.0.1:$pport.*resting it" "$t/down.log"
 	check "endpoint down: 60 succeeded, each reported once" \
 		[ "$(grep -c 'status=succeeded' "$t/down.out")" -eq 60 -a \
 		  "$(grep -o '^done id=[0-9]*' "$t/down.out" | sort -u | wc -l)" -eq 60 ]
@@ -72,11 +96,6 @@ if command -v socat >/dev/null 2>&1; then
 else
 	ok "# SKIP endpoint down: socat is not installed"
 fi
-
-# Blocks on demand from here on, so that heights are where the test wants them.
-producer() { ( while :; do produce 1; sleep 0.1; done ) & prodpid=$!; extra_pids=$prodpid; }
-stop_producer() { kill $prodpid 2>/dev/null; wait $prodpid 2>/dev/null; extra_pids=; }
-height() { stat "$1"; }
 
 # InvalidNonce: between two batches someone else uses the key with a nonce
 # far ahead of ours.  No block is made until we have signed again, so the
