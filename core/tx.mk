@@ -42,7 +42,8 @@ tests_unit_test_txsend_LDADD = $(tx_test_ldadd)
 
 # Integration tests against nearsim (they start it themselves, on a free port).
 tx_integration_tests = tests/integration/tx_send.sh tests/integration/tx_faults.sh \
-	tests/integration/tx_crash.sh tests/integration/tx_cli.sh tests/integration/tx_daemon.sh
+	tests/integration/tx_crash.sh tests/integration/tx_cli.sh tests/integration/tx_daemon.sh \
+	tests/integration/tx_bench.sh
 dist_check_SCRIPTS += $(tx_integration_tests)
 dist_check_DATA += tests/integration/tx_util.sh
 TESTS += $(tx_integration_tests)

@@ -3,7 +3,10 @@
 # confirmed (send_and_wait, outcome EXECUTED) against nearsim with one signer,
 # and the ceiling: libsodium's raw ed25519 signing rate (and our whole
 # encode + hash + sign + base64) measured in the same run.  Target: at least
-# 2000 confirmed/s with no nonce errors.
+# 2000 confirmed/s with no nonce errors.  On a shared machine the rate follows
+# the CPU we are given, so the CPU time of the sender process and of nearsim
+# is reported too (transactions per CPU-second).  doc/tx-sender.md has figures.
+#   TX_BENCH_COUNT (20000)  TX_BENCH_BLOCK_MS (100)  TX_BENCH_IN_FLIGHT (1024)
 set -u
 : "${top_builddir:=.}"
 N=${TX_BENCH_COUNT:-20000}
@@ -35,18 +38,33 @@ queue_max = $N
 wait_until = EXECUTED
 EOC
 
-echo "tx sender: $N verify_tee calls, one signer, nearsim blocks every $BLOCK_MS ms, pipeline $IN_FLIGHT, $(nproc) CPUs"
+# nearsim's CPU seconds (all threads) from /proc, or nothing
+sim_cpu() {
+	[ -r "/proc/$pid/stat" ] || return 0
+	sed 's/.*) //' "/proc/$pid/stat" | awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($12 + $13) / hz }'
+}
+
+echo "tx sender: $N verify_tee calls, one signer, nearsim blocks every $BLOCK_MS ms, pipeline $IN_FLIGHT, $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)"
 ceiling=$("$drv" --sign-rate)
 echo "$ceiling"
 sodium=$(echo "$ceiling" | sed -n 's/.*libsodium_ed25519_per_s=\([0-9]*\).*/\1/p')
+sim0=$(sim_cpu)
 out=$("$drv" -c "$tmp/bench.conf" --state-dir "$tmp/state" --count "$N" --wait --bench \
 	--log "$tmp/log" --log-level warn --timeout 600)
 rc=$?
+sim1=$(sim_cpu)
 echo "$out" | grep -E '^(bench|latency|stats)'
 confirmed=$(echo "$out" | sed -n 's/.*confirmed_per_s=\([0-9]*\).*/\1/p')
 nonce=$(echo "$out" | sed -n 's/^bench .*nonce_errors=\([0-9]*\).*/\1/p')
 succeeded=$(echo "$out" | sed -n 's/.*succeeded=\([0-9]*\).*/\1/p')
-echo "ratio: confirmed / raw signing = $(awk "BEGIN { printf \"%.2f\", ${confirmed:-0} / ${sodium:-1} }")"
+dcpu=$(echo "$out" | sed -n 's/^bench .* cpu_s=\([0-9.]*\).*/\1/p')
+if [ -n "$sim0" ] && [ -n "$sim1" ]; then
+	awk -v n="$N" -v d="${dcpu:-0}" -v a="$sim0" -v b="$sim1" 'BEGIN {
+		s = b - a
+		printf "cpu sender_s=%.2f nearsim_s=%.2f sender_tx_per_cpu_s=%.0f nearsim_tx_per_cpu_s=%.0f both_tx_per_cpu_s=%.0f\n",
+			d, s, (d > 0 ? n / d : 0), (s > 0 ? n / s : 0), (d + s > 0 ? n / (d + s) : 0) }'
+fi
+echo "ratio: confirmed / raw signing = $(awk "BEGIN { printf \"%.3f\", ${confirmed:-0} / ${sodium:-1} }")"
 if [ $rc -ne 0 ] || [ "${succeeded:-0}" -ne "$N" ] || [ "${nonce:-1}" -ne 0 ]; then
 	echo "FAIL: exit $rc, ${succeeded:-0} of $N succeeded, ${nonce:-?} nonce errors"
 	exit 1

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -89,10 +90,18 @@ static void finish_line(struct driver *d)
 	       d->by_status[MPCI_TX_ACCEPTED]);
 	if (d->bench && d->count) {
 		double n = d->count;
+		struct rusage ru;
+		double cpu = 0;
+		/* every thread of the process: the loop and the journal's writer */
+		if (getrusage(RUSAGE_SELF, &ru) == 0)
+			cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+			      (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 		printf("bench txs=%u signed_per_s=%.0f submitted_per_s=%.0f confirmed_per_s=%.0f "
-		       "nonce_errors=%" PRIu64 " resigns=%" PRIu64 "\n", d->count,
+		       "nonce_errors=%" PRIu64 " resigns=%" PRIu64 " wall_s=%.2f cpu_s=%.2f "
+		       "per_cpu_s=%.0f\n", d->count,
 		       n / (d->t_signed - d->t0), n / (d->t_sent - d->t0),
-		       n / (d->t_done - d->t0), s.nonce_errors, s.resigns);
+		       n / (d->t_done - d->t0), s.nonce_errors, s.resigns, d->t_done - d->t0,
+		       cpu, cpu > 0 ? n / cpu : 0);
 	}
 	fflush(stdout);
 }
