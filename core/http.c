@@ -22,6 +22,12 @@
 #define HTTP_DEF_MAX_RESPONSE	((size_t)16 << 20)
 #define HTTP_MAX_REDIRS		10L
 #define HTTP_MAX_SECONDS	(30.0 * 86400)	/* keeps ms within a long */
+/* Response buffers kept for the next responses: a fresh one past glibc's mmap threshold
+ * costs an mmap, a page fault per page and an munmap, per response. */
+#define HTTP_SPARES		16
+#define HTTP_SPARE_MIN		((size_t)64 << 10)	/* below this malloc reuses cheaply */
+#define HTTP_SPARE_MAX		((size_t)1 << 20)	/* above this not kept */
+#define HTTP_SPARE_BYTES	((size_t)4 << 20)	/* all kept buffers together */
 
 enum req_state {
 	REQ_ACTIVE,		/* in the multi handle, on c->active */
@@ -71,6 +77,8 @@ struct http_client {
 	size_t inflight;
 	int busy;		/* depth of our own loop callbacks */
 	int closing;		/* http_client_free() called; freed once busy drops to 0 */
+	char *spare[HTTP_SPARES];	/* response buffers for reuse, spare_cap[i] bytes */
+	size_t spare_cap[HTTP_SPARES], n_spare, spare_bytes;
 };
 
 static void list_init(struct link *h)
@@ -106,13 +114,61 @@ static double mono_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Keeps a response buffer for reuse, or frees it; with the pool full the smallest go. */
+static void spare_put(struct http_client *c, char *b, size_t cap)
+{
+	if (!b || cap < HTTP_SPARE_MIN || cap > HTTP_SPARE_MAX || c->closing) {
+		free(b);
+		return;
+	}
+	while (c->n_spare && (c->n_spare == HTTP_SPARES || c->spare_bytes + cap > HTTP_SPARE_BYTES)) {
+		size_t small = 0;
+
+		for (size_t i = 1; i < c->n_spare; i++)
+			if (c->spare_cap[i] < c->spare_cap[small])
+				small = i;
+		if (c->spare_cap[small] >= cap) {
+			free(b);
+			return;
+		}
+		free(c->spare[small]);
+		c->spare_bytes -= c->spare_cap[small];
+		c->n_spare--;
+		c->spare[small] = c->spare[c->n_spare];
+		c->spare_cap[small] = c->spare_cap[c->n_spare];
+	}
+	c->spare[c->n_spare] = b;
+	c->spare_cap[c->n_spare++] = cap;
+	c->spare_bytes += cap;
+}
+
+/* The smallest kept buffer of at least want bytes (its size in *cap), or NULL. */
+static char *spare_take(struct http_client *c, size_t want, size_t *cap)
+{
+	size_t best = c->n_spare;
+	char *b;
+
+	for (size_t i = 0; i < c->n_spare; i++)
+		if (c->spare_cap[i] >= want && (best == c->n_spare || c->spare_cap[i] < c->spare_cap[best]))
+			best = i;
+	if (best == c->n_spare)
+		return NULL;
+	b = c->spare[best];
+	*cap = c->spare_cap[best];
+	c->spare_bytes -= *cap;
+	c->n_spare--;
+	c->spare[best] = c->spare[c->n_spare];
+	c->spare_cap[best] = c->spare_cap[c->n_spare];
+	return b;
+}
+
 static void req_free(struct http_req *r)
 {
 	if (r->easy)
 		curl_easy_cleanup(r->easy);
 	curl_slist_free_all(r->headers);
 	free(r->body);
-	free(r->resp);
+	spare_put(r->c, r->resp, r->resp_cap);
 	free(r->hbuf);
 	free(r);
 }
@@ -254,6 +310,8 @@ static void client_finalize(struct http_client *c)
 		list_del(l);
 		free(s);
 	}
+	while (c->n_spare)
+		free(c->spare[--c->n_spare]);
 	free(c);
 }
 
@@ -429,6 +487,28 @@ static size_t write_cb(char *p, size_t size, size_t nmemb, void *ud)
 	if (n > r->max_response - r->resp_len) {
 		r->too_large = 1;
 		return 0;	/* aborts the transfer */
+	}
+	if (!r->resp) {
+		/* room for the whole body at once when its length is announced */
+		curl_off_t cl = -1;
+		size_t want = n + 1;
+
+		if (curl_easy_getinfo(r->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) == CURLE_OK &&
+		    cl > 0 && (uint64_t)cl <= r->max_response && (size_t)cl + 1 > want)
+			want = (size_t)cl + 1;
+		if (!(r->resp = spare_take(r->c, want, &r->resp_cap))) {
+			/* slack, so the buffer kept fits the next, slightly larger body too */
+			size_t cap = want < 4096 ? 4096 : want < HTTP_SPARE_MIN ? want :
+				     ((want + want / 8) | (HTTP_SPARE_MIN - 1)) + 1;
+
+			if (cap > r->max_response + 1)
+				cap = r->max_response + 1;
+			if (!(r->resp = malloc(cap))) {
+				r->no_memory = 1;
+				return 0;
+			}
+			r->resp_cap = cap;
+		}
 	}
 	if (r->resp_len + n + 1 > r->resp_cap) {
 		size_t cap = r->resp_cap ? r->resp_cap : 4096;
@@ -656,6 +736,9 @@ static CURLcode req_setup(struct http_req *r, const struct http_opts *o, const c
 		SETOPT(CURLOPT_SSLKEY, o->client_key);
 	if (o->pinned_pubkey)
 		SETOPT(CURLOPT_PINNEDPUBLICKEY, o->pinned_pubkey);
+	if (o->recv_buffer)
+		SETOPT(CURLOPT_BUFFERSIZE, (long)(o->recv_buffer < CURL_MAX_READ_SIZE ?
+						  o->recv_buffer : CURL_MAX_READ_SIZE));
 	if (rc != CURLE_OK)
 		snprintf(r->errbuf, sizeof(r->errbuf), "curl refused %s: %s",
 			 failed_opt, curl_easy_strerror(rc));

@@ -23,6 +23,8 @@ struct http_opts {
 	const char *client_cert;
 	const char *client_key;
 	const char *pinned_pubkey;	/* curl CURLOPT_PINNEDPUBLICKEY syntax */
+	size_t recv_buffer;		/* bytes read per recv(); 0 = curl's 16 KiB. Larger
+					 * for large bodies: fewer syscalls and callbacks */
 };
 
 /* Response headers are bounded: more, or a malformed header line, fails the transfer

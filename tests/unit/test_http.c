@@ -167,6 +167,16 @@ static int serve_one(int fd, char *buf, size_t cap, size_t *have)
 		memset(b, 'x', n);
 		rc = respond(fd, 200, "OK", NULL, b, n);
 		free(b);
+	} else if (strncmp(path, "/pat/", 5) == 0) {
+		/* /pat/N/SEED: N bytes that differ per seed, to catch a reused buffer's leftovers */
+		char *end;
+		size_t n = strtoul(path + 5, &end, 10);
+		unsigned seed = *end == '/' ? (unsigned)strtoul(end + 1, NULL, 10) : 0;
+		char *b = malloc(n);
+		for (size_t i = 0; i < n; i++)
+			b[i] = (char)('a' + (i * 7 + seed) % 26);
+		rc = respond(fd, 200, "OK", NULL, b, n);
+		free(b);
 	} else if (strncmp(path, "/chunked/", 9) == 0) {
 		size_t n = strtoul(path + 9, NULL, 10);
 		char chunk[4096 + 16];
@@ -798,6 +808,63 @@ static void test_concurrent(void)
 	is_int(http_inflight(cli), 0, "nothing in flight afterwards");
 }
 
+/* Large bodies one after another and side by side, of sizes that go up and down, with
+ * and without a Content-Length and with a larger receive buffer: each arrives whole and
+ * exactly as sent (the client reuses response buffers). */
+#define REUSE 12
+static struct result reuse[REUSE];
+
+static int pat_ok(const struct result *r, size_t n, unsigned seed)
+{
+	if (r->status != 200 || r->body_len != n || r->body[n] != 0)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (r->body[i] != (char)('a' + (i * 7 + seed) % 26))
+			return 0;
+	return 1;
+}
+
+static void test_body_reuse(void)
+{
+	static const size_t sizes[REUSE] = { 300000, 70000, 200000, 1500000, 90000, 250000,
+					     65536, 1048575, 131072, 5, 400000, 262144 };
+	char u[REUSE][128];
+	struct result r = { 0 };
+	int good = 0;
+
+	for (int i = 0; i < REUSE; i++) {
+		struct http_opts o = { .url = u[i], .recv_buffer = i % 2 ? 65536 : 0 };
+
+		snprintf(u[i], sizeof(u[i]), "http://127.0.0.1:%d/pat/%zu/%d", srv.port, sizes[i], i);
+		fetch(&o, &r);
+		good += pat_ok(&r, sizes[i], (unsigned)i);
+		o.url = url("/chunked/100000");
+		fetch(&o, &r);
+		good += r.status == 200 && r.body_len == 100000 && strspn(r.body, "y") == 100000;
+	}
+	is_int(good, 2 * REUSE, "bodies of changing sizes one after another arrive exactly");
+	result_clear(&r);
+	for (int round = 0; round < 3; round++) {
+		good = 0;
+		pending = REUSE;
+		for (int i = 0; i < REUSE; i++) {
+			struct http_opts o = { .url = u[i], .recv_buffer = (size_t)(round * 32768) };
+
+			snprintf(u[i], sizeof(u[i]), "http://127.0.0.1:%d/pat/%zu/%d", srv.port,
+				 sizes[(i + round) % REUSE], i + round);
+			if (!http_request(cli, &o, done_cb, &reuse[i]))
+				diag("request %d refused", i);
+		}
+		run();
+		for (int i = 0; i < REUSE; i++) {
+			good += reuse[i].calls == 1 && pat_ok(&reuse[i], sizes[(i + round) % REUSE],
+							       (unsigned)(i + round));
+			result_clear(&reuse[i]);
+		}
+		is_int(good, REUSE, "round %d: %d bodies side by side arrive exactly", round, REUSE);
+	}
+}
+
 static int want_waiting;
 static int slow_arrived(void)
 {
@@ -960,6 +1027,7 @@ int main(void)
 	test_unix_socket();
 	test_response_headers();
 	test_concurrent();
+	test_body_reuse();
 	test_cancel();
 	test_free_in_flight();
 	test_reentrancy();
