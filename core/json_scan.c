@@ -529,9 +529,8 @@ char *jstr_dup(const struct jstr *a, size_t *len)
 	return s;
 }
 
-int jstr_eq(const struct jstr *a, const char *s)
+int jstr_eq_escaped(const struct jstr *a, const char *s, size_t n)
 {
-	size_t n = strlen(s);
 	char buf[256];
 	long m;
 

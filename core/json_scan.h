@@ -10,6 +10,7 @@
 #define MPCI_JSON_SCAN_H
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define JSCAN_MAX_DEPTH 96
 
@@ -65,8 +66,18 @@ int jscan_end(struct jscan *j);
 int jscan_fail(struct jscan *j, const char *msg);
 const char *jscan_error(const struct jscan *j, size_t *offset);
 
-/* 1 when the (possibly escaped) string equals the NUL-terminated s. */
-int jstr_eq(const struct jstr *a, const char *s);
+/* 1 when the escaped string a equals the n bytes at s (jstr_eq's slow path). */
+int jstr_eq_escaped(const struct jstr *a, const char *s, size_t n);
+/* 1 when the (possibly escaped) string equals the NUL-terminated s. Inline: member names
+ * are compared against literals many times per document, and the length decides most. */
+static inline int jstr_eq(const struct jstr *a, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!a->esc)
+		return a->n == n && memcmp(a->p, s, n) == 0;
+	return jstr_eq_escaped(a, s, n);
+}
 /* 1 when two strings are equal after decoding. */
 int jstr_same(const struct jstr *a, const struct jstr *b);
 /* Decode escapes into out (NUL-terminated); returns the length, or -1 when it does not
