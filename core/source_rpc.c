@@ -57,6 +57,7 @@ struct rreq {
 	char endpoint[128];
 	struct blockdoc doc;
 	int have_header;
+	int ahead;		/* final mode, above the known final height: answered NOT_YET */
 	char **strs;		/* strings the outcomes point into */
 	size_t n_strs, cap_strs;
 };
@@ -350,12 +351,30 @@ static void back_done(const struct rpc_result *res, struct rreq *r)
 	}
 }
 
+/* The newest final height this source knows of (its head polls, the RPC probes). */
+static uint64_t known_final(struct rpcsrc *s)
+{
+	uint64_t best = rpc_best_final_height(s->rpc);
+
+	if (best > s->last_head)
+		s->last_head = best;
+	return s->last_head;
+}
+
 static void block_done(const struct rpc_result *res, struct rreq *r)
 {
 	struct rpcsrc *s = r->s;
 	char err[300];
 
 	r->pending--;
+	if (r->ahead && (res->ok || (res->cause_name && !strcmp(res->cause_name, "UNKNOWN_BLOCK")))) {
+		/* `block` by height also answers blocks that are not final yet: in final
+		 * mode a height above the final head waits, as /v0/block/{h} does */
+		struct bsrc_result out = { .endpoint = res->endpoint, .status = BSRC_NOT_YET };
+		r->cb(r->ud, &out);
+		req_free(r);
+		return;
+	}
 	if (!res->ok) {
 		if (res->cause_name && !strcmp(res->cause_name, "UNKNOWN_BLOCK")) {
 			uint64_t best = rpc_best_final_height(s->rpc);
@@ -431,7 +450,6 @@ static void *rs_fetch(void *src, uint64_t height, int optimistic, int wait, bsrc
 	struct rreq *r = calloc(1, sizeof(*r));
 	char params[200];
 
-	(void)optimistic;
 	(void)wait;
 	if (!r)
 		return NULL;
@@ -439,14 +457,16 @@ static void *rs_fetch(void *src, uint64_t height, int optimistic, int wait, bsrc
 	r->height = height;
 	r->cb = cb;
 	r->ud = ud;
+	r->ahead = !optimistic && height > known_final(s);
 	snprintf(params, sizeof(params), "{\"block_id\":%llu}", (unsigned long long)height);
 	call(r, "block", params, block_done);
-	if (s->last_height + 1 != height && height > 1)
+	if (!r->ahead && s->last_height + 1 != height && height > 1)
 		for (uint64_t b = height > SCAN_BACK ? height - SCAN_BACK : 1; b < height; b++) {
 			snprintf(params, sizeof(params), "{\"block_id\":%llu}", (unsigned long long)b);
 			call(r, "block", params, back_done);
 		}
-	s->last_height = height;
+	if (!r->ahead)
+		s->last_height = height;
 	if (!r->pending) {
 		req_free(r);
 		return NULL;
