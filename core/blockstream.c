@@ -826,6 +826,15 @@ static void process(struct blockstream *bs)
 				 tracker_status(bs->trk, b->prev_hash_bin) != TRK_UNKNOWN;
 		else
 			linked = !bs->have_tip || !memcmp(b->prev_hash_bin, bs->tip_bin, 32);
+		if (linked && h > bs->next && b->prev_height >= bs->next && b->prev_height < h &&
+		    (bs->optimistic ? tracker_count(bs->trk) == 0 : !bs->have_tip)) {
+			/* nothing delivered yet to link to: the block itself says its parent
+			 * height was not empty */
+			log_warn(LOG, "block %llu names block %llu as its parent, which was reported empty; "
+				 "fetching it again", (unsigned long long)h, (unsigned long long)b->prev_height);
+			refetch(bs, b->prev_height, 0.05);
+			return;
+		}
 		if (linked) {
 			s->blk = NULL;
 			for (uint64_t x = bs->next; x <= h; x++)
