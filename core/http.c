@@ -49,12 +49,8 @@ struct http_req {
 	char *resp;
 	size_t resp_len, resp_cap, max_response;
 	int too_large, no_memory, follow;
-	/* headers of the response being received: "name\0value\0" pairs in hbuf */
-	char *hbuf;
-	size_t hlen, hcap, hbytes, nhdr;
-	uint32_t hoff[HTTP_MAX_HEADERS];	/* where each pair starts */
-	int hdr_ended;		/* the blank line came: what follows are trailers */
-	enum { HDR_OK, HDR_TOO_MANY, HDR_TOO_LARGE, HDR_MALFORMED } hdr_error;
+	struct http_hdrs hdrs;	/* of the response being received */
+	enum http_hdr_rc hdr_error;
 	CURLcode result;
 	double t0;
 	http_done_fn cb;
@@ -169,7 +165,7 @@ static void req_free(struct http_req *r)
 	curl_slist_free_all(r->headers);
 	free(r->body);
 	spare_put(r->c, r->resp, r->resp_cap);
-	free(r->hbuf);
+	http_hdrs_free(&r->hdrs);
 	free(r);
 }
 
@@ -215,19 +211,18 @@ static void fill_response(struct http_req *r, struct http_response *res,
 	memset(res, 0, sizeof(*res));
 	res->elapsed = mono_now() - r->t0;
 	res->body = "";
-	if (r->hdr_error != HDR_OK) {
+	if (r->hdr_error == HTTP_HDR_MALFORMED) {
 		res->transport_error = CURLE_WEIRD_SERVER_REPLY;
-		if (r->hdr_error == HDR_MALFORMED)
-			snprintf(r->errbuf, sizeof(r->errbuf), "malformed response header line");
-		else
-			snprintf(r->errbuf, sizeof(r->errbuf),
-				 "response headers exceed the limit of %s",
-				 r->hdr_error == HDR_TOO_MANY ? "100 header lines" : "64 KiB");
+		snprintf(r->errbuf, sizeof(r->errbuf), "malformed response header line");
+	} else if (r->hdr_error == HTTP_HDR_TOO_MANY || r->hdr_error == HTTP_HDR_TOO_LARGE) {
+		res->transport_error = CURLE_WEIRD_SERVER_REPLY;
+		snprintf(r->errbuf, sizeof(r->errbuf), "response headers exceed the limit of %s",
+			 r->hdr_error == HTTP_HDR_TOO_MANY ? "100 header lines" : "64 KiB");
 	} else if (r->too_large || r->result == CURLE_FILESIZE_EXCEEDED) {
 		res->transport_error = CURLE_FILESIZE_EXCEEDED;
 		snprintf(r->errbuf, sizeof(r->errbuf),
 			 "response body exceeds max_response (%zu bytes)", r->max_response);
-	} else if (r->no_memory) {
+	} else if (r->no_memory || r->hdr_error == HTTP_HDR_NOMEM) {
 		res->transport_error = CURLE_OUT_OF_MEMORY;
 		snprintf(r->errbuf, sizeof(r->errbuf), "out of memory for the response");
 	} else if (r->result != CURLE_OK) {
@@ -254,12 +249,8 @@ static void fill_response(struct http_req *r, struct http_response *res,
 		res->body = r->resp;
 		res->body_len = r->resp_len;
 	}
-	for (size_t i = 0; i < r->nhdr; i++) {
-		hs[i].name = r->hbuf + r->hoff[i];
-		hs[i].value = hs[i].name + strlen(hs[i].name) + 1;
-	}
-	res->headers = r->nhdr ? hs : NULL;
-	res->n_headers = r->nhdr;
+	res->n_headers = http_hdrs_export(&r->hdrs, hs);
+	res->headers = res->n_headers ? hs : NULL;
 }
 
 static void req_drop(struct http_req *r);
@@ -530,110 +521,14 @@ static size_t write_cb(char *p, size_t size, size_t nmemb, void *ud)
 	return n;
 }
 
-/* Appends n bytes (and a NUL when nul) to the header buffer; -1 out of memory. */
-static int hbuf_put(struct http_req *r, const char *p, size_t n, int nul)
-{
-	size_t need = r->hlen + n + (nul ? 1 : 0);
-
-	if (need > r->hcap) {
-		size_t cap = r->hcap ? r->hcap : 1024;
-		char *nb;
-
-		while (cap < need)
-			cap *= 2;
-		if (!(nb = realloc(r->hbuf, cap)))
-			return -1;
-		r->hbuf = nb;
-		r->hcap = cap;
-	}
-	memcpy(r->hbuf + r->hlen, p, n);
-	r->hlen += n;
-	if (nul)
-		r->hbuf[r->hlen++] = '\0';
-	return 0;
-}
-
-static int is_tchar(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       (c && strchr("!#$%&'*+-.^_`|~", c));
-}
-
-static void trim(const char **p, size_t *n)
-{
-	while (*n && (**p == ' ' || **p == '\t')) {
-		(*p)++;
-		(*n)--;
-	}
-	while (*n && ((*p)[*n - 1] == ' ' || (*p)[*n - 1] == '\t'))
-		(*n)--;
-}
-
-/* One header line (curl calls once per line, CRLF included).  A status line starts a
- * new response, so only the final response's headers remain (redirects, 1xx). */
+/* One header line: kept, or the transfer is aborted (the reason in r->hdr_error). */
 static size_t header_cb(char *p, size_t size, size_t nitems, void *ud)
 {
 	struct http_req *r = ud;
-	size_t n = size * nitems, len = n;
-	const char *line = p;
+	size_t n = size * nitems;
 
-	if (n >= 5 && memcmp(p, "HTTP/", 5) == 0) {
-		r->hlen = r->nhdr = r->hbytes = 0;
-		r->hdr_ended = 0;
-	}
-	if (n > HTTP_MAX_HEADER_BYTES - r->hbytes) {
-		r->hdr_error = HDR_TOO_LARGE;
-		return 0;	/* aborts the transfer */
-	}
-	r->hbytes += n;
-	while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-		len--;
-	if ((n >= 5 && memcmp(p, "HTTP/", 5) == 0) || r->hdr_ended)
-		return n;	/* the status line, or a trailer */
-	if (len == 0) {
-		r->hdr_ended = 1;
-		return n;
-	}
-	if (memchr(line, '\0', len) || memchr(line, '\r', len) || memchr(line, '\n', len))
-		goto malformed;
-	if (line[0] == ' ' || line[0] == '\t') {	/* obs-fold: continues the last value */
-		if (r->nhdr == 0)
-			goto malformed;
-		trim(&line, &len);
-		if (len == 0)
-			return n;
-		r->hlen--;	/* over the last value's NUL */
-		if (hbuf_put(r, " ", 1, 0) < 0 || hbuf_put(r, line, len, 1) < 0)
-			goto oom;
-		return n;
-	}
-	const char *colon = memchr(line, ':', len);
-	size_t name_len = colon ? (size_t)(colon - line) : 0;
-
-	if (name_len == 0)
-		goto malformed;
-	for (size_t i = 0; i < name_len; i++)
-		if (!is_tchar((unsigned char)line[i]))
-			goto malformed;
-	if (r->nhdr == HTTP_MAX_HEADERS) {
-		r->hdr_error = HDR_TOO_MANY;
-		return 0;
-	}
-	const char *val = colon + 1;
-	size_t val_len = len - name_len - 1;
-
-	trim(&val, &val_len);
-	r->hoff[r->nhdr] = (uint32_t)r->hlen;
-	if (hbuf_put(r, line, name_len, 1) < 0 || hbuf_put(r, val, val_len, 1) < 0)
-		goto oom;
-	r->nhdr++;
-	return n;
-malformed:
-	r->hdr_error = HDR_MALFORMED;
-	return 0;
-oom:
-	r->no_memory = 1;
-	return 0;
+	r->hdr_error = http_hdrs_line(&r->hdrs, p, n);
+	return r->hdr_error == HTTP_HDR_OK ? n : 0;
 }
 
 static int valid_method(const char *m)

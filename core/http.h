@@ -3,6 +3,10 @@
 #define MPCI_CORE_HTTP_H
 #include <stddef.h>
 
+#include "http_headers.h"	/* response headers are bounded (HTTP_MAX_HEADERS, ..._BYTES):
+				 * more, or a malformed line, fails the transfer rather than
+				 * cutting the list short */
+
 struct ev_loop;
 struct http_client;
 struct http_req;
@@ -25,16 +29,6 @@ struct http_opts {
 	const char *pinned_pubkey;	/* curl CURLOPT_PINNEDPUBLICKEY syntax */
 	size_t recv_buffer;		/* bytes read per recv(); 0 = curl's 16 KiB. Larger
 					 * for large bodies: fewer syscalls and callbacks */
-};
-
-/* Response headers are bounded: more, or a malformed header line, fails the transfer
- * (CURLE_WEIRD_SERVER_REPLY) rather than cutting the list short. */
-#define HTTP_MAX_HEADERS	100		/* header lines of one response */
-#define HTTP_MAX_HEADER_BYTES	(64 * 1024)	/* their bytes as received, status line included */
-
-struct http_header {
-	const char *name;	/* as received, without the colon */
-	const char *value;	/* without surrounding whitespace; folded lines joined by a space */
 };
 
 struct http_response {

@@ -202,7 +202,9 @@ static int serve_one(int fd, char *buf, size_t cap, size_t *have)
 			     "X-Folded: first\r\n"
 			     "  second\r\n"
 			     "\tthird\r\n"
-			     "X-Empty:\r\n", "h", 1);
+			     "X-Empty:\r\n"
+			     "X-Empty-Folded:\r\n"
+			     " later\r\n", "h", 1);
 	} else if (strncmp(path, "/many/", 6) == 0) {
 		/* n header lines in all, Content-Length being one of them */
 		int n = atoi(path + 6);
@@ -688,7 +690,8 @@ static void test_response_headers(void)
 	       "X-Twice=one\n"
 	       "X-Twice=two\n"
 	       "X-Folded=first second third\n"
-	       "X-Empty=\n",
+	       "X-Empty=\n"
+	       "X-Empty-Folded=later\n",
 	       "headers in order, names as sent, values trimmed, repeats kept, folds joined");
 
 	o.url = url("/ok");
@@ -751,7 +754,7 @@ static void test_response_headers(void)
 	struct http_opts u = { .url = "http://localhost/headers", .unix_socket = srv.unix_path };
 	fetch(&u, &r);
 	snprintf(line, sizeof(line), "X-Twice=two\n");
-	ok(r.status == 200 && r.n_headers == 7 && strstr(r.headers, line),
+	ok(r.status == 200 && r.n_headers == 8 && strstr(r.headers, line),
 	   "headers over a unix socket");
 	struct http_opts slow = { .url = url("/slow"), .timeout = 0.2 };
 	fetch(&slow, &r);
