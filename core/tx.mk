@@ -54,5 +54,7 @@ check_LTLIBRARIES += tests/plugins/tx_burst.la
 tests_plugins_tx_burst_la_SOURCES = tests/plugins/tx_burst.c
 tests_plugins_tx_burst_la_LDFLAGS = $(test_plugin_flags)
 
-# make bench: transactions per second against nearsim, and libsodium's ceiling.
+# make bench: transactions per second against nearsim, and libsodium's ceiling
+# (figures and the design in doc/tx-sender.md).
 BENCHES += tests/bench/tx_throughput.sh
+EXTRA_DIST += doc/tx-sender.md

@@ -1,5 +1,5 @@
-/* prim: nearsim's short names for the project's NEAR primitives (core/near), plus base64
- * encoding into a caller buffer (libsodium) and the PRNG. */
+/* prim: nearsim's short names for the project's NEAR primitives (core/near), a faster
+ * base58 encoder, base64 encoding into a caller buffer (libsodium) and the PRNG. */
 #include <stdio.h>
 #include <string.h>
 
