@@ -107,6 +107,31 @@ void jb_double(struct jbuf *b, double v)
 	jb_put(b, t, (size_t)n);
 }
 
+/* Length of the valid multi-byte UTF-8 sequence at s (s[0] >= 0x80), or 0
+ * (no overlongs, surrogates or code points past U+10FFFF). */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+	unsigned c = s[0], min;
+	size_t k;
+	if ((c & 0xe0) == 0xc0) { k = 1; min = 0x80; c &= 0x1f; }
+	else if ((c & 0xf0) == 0xe0) { k = 2; min = 0x800; c &= 0x0f; }
+	else if ((c & 0xf8) == 0xf0) { k = 3; min = 0x10000; c &= 0x07; }
+	else
+		return 0;
+	if (n <= k)
+		return 0;
+	for (size_t j = 1; j <= k; j++) {
+		if ((s[j] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (s[j] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	return k + 1;
+}
+
+/* Invalid UTF-8 (a client's bytes echoed, an RPC's error text) becomes
+ * U+FFFD: JSON is UTF-8, and strict readers refuse anything else. */
 void jb_qstrn(struct jbuf *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -120,6 +145,17 @@ void jb_qstrn(struct jbuf *b, const char *s, size_t n)
 	size_t run = 0;
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x80) {
+			size_t k = utf8_seq((const unsigned char *)s + i, n - i);
+			if (k) {
+				i += k - 1;
+				continue;
+			}
+			jb_put(b, s + run, i - run);
+			run = i + 1;
+			jb_put(b, "\xef\xbf\xbd", 3);
+			continue;
+		}
 		if (c >= 0x20 && c != '"' && c != '\\')
 			continue;
 		jb_put(b, s + run, i - run);
@@ -202,28 +238,63 @@ static int utf8_valid(const unsigned char *s, size_t n)
 {
 	size_t i = 0;
 	while (i < n) {
-		unsigned c = s[i];
-		size_t k;
-		unsigned min;
-		if (c < 0x80) {
+		size_t k = s[i] < 0x80 ? 1 : utf8_seq(s + i, n - i);
+		if (!k)
+			return 0;
+		i += k;
+	}
+	return 1;
+}
+
+static int digits(const unsigned char *s, size_t n, size_t *i)
+{
+	size_t at = *i;
+	while (*i < n && s[*i] >= '0' && s[*i] <= '9')
+		(*i)++;
+	return *i > at;
+}
+
+/* cJSON is more lenient than strict readers (Python's json, serde): any byte
+ * up to 0x20 is whitespace to it, raw control characters pass inside strings,
+ * numbers are what strtod takes (01, 1., -.5), a BOM may lead.  On text cJSON
+ * accepted, these token checks leave exactly RFC 8259. */
+static int strict_tokens(const unsigned char *s, size_t n)
+{
+	size_t i = 0;
+	while (i < n) {
+		unsigned char c = s[i];
+		if (c == '"') {
+			for (i++; i < n && s[i] != '"'; i++) {
+				if (s[i] < 0x20)
+					return 0;
+				if (s[i] == '\\')
+					i++;
+			}
 			i++;
-			continue;
-		}
-		if ((c & 0xe0) == 0xc0) { k = 1; min = 0x80; c &= 0x1f; }
-		else if ((c & 0xf0) == 0xe0) { k = 2; min = 0x800; c &= 0x0f; }
-		else if ((c & 0xf8) == 0xf0) { k = 3; min = 0x10000; c &= 0x07; }
-		else
-			return 0;
-		if (n - i <= k)
-			return 0;
-		for (size_t j = 1; j <= k; j++) {
-			if ((s[i + j] & 0xc0) != 0x80)
+		} else if (c == '-' || (c >= '0' && c <= '9')) {
+			if (c == '-')
+				i++;
+			if (i < n && s[i] == '0')
+				i++;
+			else if (!digits(s, n, &i))
 				return 0;
-			c = c << 6 | (s[i + j] & 0x3f);
+			if (i < n && s[i] == '.' && (++i, !digits(s, n, &i)))
+				return 0;
+			if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+				i++;
+				if (i < n && (s[i] == '+' || s[i] == '-'))
+					i++;
+				if (!digits(s, n, &i))
+					return 0;
+			}
+			if (i < n && s[i] >= '0' && s[i] <= '9')
+				return 0;       /* a leading zero */
+		} else if ((c < 0x20 && c != ' ' && c != '\t' && c != '\n' && c != '\r') ||
+			   c >= 0x80) {
+			return 0;               /* odd whitespace; a BOM */
+		} else {
+			i++;
 		}
-		if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-			return 0;
-		i += k + 1;
 	}
 	return 1;
 }
@@ -231,7 +302,8 @@ static int utf8_valid(const unsigned char *s, size_t n)
 int jb_is_json(const char *s, size_t n)
 {
 	const char *end = NULL;
-	if (!s || n == 0 || !utf8_valid((const unsigned char *)s, n))
+	if (!s || n == 0 || !utf8_valid((const unsigned char *)s, n) ||
+	    !strict_tokens((const unsigned char *)s, n))
 		return 0;
 	cJSON *j = cJSON_ParseWithLengthOpts(s, n, &end, 0);
 	if (!j)

@@ -780,7 +780,16 @@ void proto_handle_line(struct bclient *c, char *line, size_t len)
 			bad(c, NULL, BE_INVALID_REQUEST, "id must be a string, a number or null");
 			goto out;
 		}
-		id = cJSON_PrintUnformatted(idv);
+		if (cJSON_IsString(idv)) {
+			/* as JSON again, its bytes made valid UTF-8 (cJSON's
+			 * printer copies them as they came) */
+			struct jbuf j;
+			jb_init(&j);
+			jb_qstr(&j, idv->valuestring);
+			id = jb_take(&j, NULL);
+		} else {
+			id = cJSON_PrintUnformatted(idv);
+		}
 		if (!id) {
 			proto_error(c, NULL, BE_INTERNAL, "out of memory", NULL);
 			goto out;
