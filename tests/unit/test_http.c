@@ -169,9 +169,9 @@ static int serve_one(int fd, char *buf, size_t cap, size_t *have)
 		free(b);
 	} else if (strncmp(path, "/pat/", 5) == 0) {
 		/* /pat/N/SEED: N bytes that differ per seed, to catch a reused buffer's leftovers */
-		char *end;
-		size_t n = strtoul(path + 5, &end, 10);
-		unsigned seed = *end == '/' ? (unsigned)strtoul(end + 1, NULL, 10) : 0;
+		char *sep;
+		size_t n = strtoul(path + 5, &sep, 10);
+		unsigned seed = *sep == '/' ? (unsigned)strtoul(sep + 1, NULL, 10) : 0;
 		char *b = malloc(n);
 		for (size_t i = 0; i < n; i++)
 			b[i] = (char)('a' + (i * 7 + seed) % 26);
