@@ -73,3 +73,11 @@ dist_check_DATA += tests/fixtures/backup/keyshare_encryption_vectors.json \
 # libFuzzer targets for the file format and the JSON the plugin reads (built by the script)
 TESTS += tests/fuzz/run-backup.sh
 EXTRA_DIST += tests/fuzz/run-backup.sh tests/fuzz/fuzz_backup_file.c tests/fuzz/fuzz_backup_json.c
+
+# The migration peer's HTTP answer, chunked bodies (found by tests/fuzz/fuzz_mtls_http.c).
+check_PROGRAMS += tests/unit/test_mtls_http
+TESTS += tests/unit/test_mtls_http
+tests_unit_test_mtls_http_SOURCES = tests/unit/test_mtls_http.c plugins/backup-migration/edkey.c
+tests_unit_test_mtls_http_CPPFLAGS = $(backup_test_cppflags)
+tests_unit_test_mtls_http_CFLAGS = $(backup_test_cflags)
+tests_unit_test_mtls_http_LDADD = $(backup_test_libs)

@@ -506,9 +506,16 @@ static int dechunk(struct mtls_call *c, const struct head *h, char **out, size_t
 			free(buf);
 			return 0;
 		}
-		char *stop;
-		unsigned long long n = strtoull(p, &stop, 16);
-		if (stop == p || n > c->max_body) {
+		/* The size line by hand: strtoull would skip newlines past the
+		 * line (and past the bytes received: c->in is not terminated)
+		 * and take signs and "0x". */
+		size_t n = 0;
+		const char *q = p;
+		for (; q < eol && isxdigit((unsigned char)*q) && n <= c->max_body; q++)
+			n = n * 16 + (size_t)(isdigit((unsigned char)*q) ? *q - '0' :
+					      (*q | 0x20) - 'a' + 10);
+		if (q == p || n > c->max_body ||
+		    (q < eol && *q != ';' && *q != ' ' && *q != '\t' && *q != '\r')) {
 			free(buf);
 			snprintf(c->err, sizeof(c->err), "bad chunk in the response");
 			return -1;
@@ -528,6 +535,11 @@ static int dechunk(struct mtls_call *c, const struct head *h, char **out, size_t
 			free(buf);
 			snprintf(c->err, sizeof(c->err), "response body exceeds the %zu bytes allowed",
 				 c->max_body);
+			return -1;
+		}
+		if (p[n] != '\r' || p[n + 1] != '\n') {
+			free(buf);
+			snprintf(c->err, sizeof(c->err), "bad chunk in the response (no CRLF after its data)");
 			return -1;
 		}
 		memcpy(buf + total, p, n);
