@@ -24,3 +24,20 @@ mpc_indexer_SOURCES = core/main.c core/cmd_backup.c \
 	plugins/backup-migration/backup_store.c plugins/backup-migration/backup_store.h
 mpc_indexer_CFLAGS = $(core_libmpci_la_CFLAGS)
 mpc_indexer_LDADD = core/libmpci.la
+
+# libFuzzer: what the transaction sender reads (key files, gas, deposits, request
+# checks, RPC outcomes); built with $(CLANG) by the script, skips without clang.
+TESTS += tests/fuzz/run-tx.sh
+EXTRA_DIST += tests/fuzz/run-tx.sh tests/fuzz/fuzz_tx_inputs.c
+dist_check_DATA += tests/fixtures/tx/corpus/fuzz_tx_inputs/gas_digits \
+	tests/fixtures/tx/corpus/fuzz_tx_inputs/gas_pgas \
+	tests/fixtures/tx/corpus/fuzz_tx_inputs/gas_tgas \
+	tests/fixtures/tx/corpus/fuzz_tx_inputs/key_env_bare \
+	tests/fixtures/tx/corpus/fuzz_tx_inputs/key_env_json \
+	tests/fixtures/tx/corpus/fuzz_tx_inputs/key_file_group_readable \
+	tests/fixtures/tx/corpus/fuzz_tx_inputs/key_file_json \
+	tests/fixtures/tx/corpus/fuzz_tx_inputs/key_file_private_key \
+	tests/fixtures/tx/corpus/fuzz_tx_inputs/request_respond \
+	tests/fixtures/tx/corpus/fuzz_tx_inputs/request_vote \
+	tests/fixtures/tx/corpus/fuzz_tx_inputs/u128_max \
+	tests/fixtures/tx/corpus/fuzz_tx_inputs/u64_nonce

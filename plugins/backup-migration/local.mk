@@ -81,3 +81,16 @@ tests_unit_test_mtls_http_SOURCES = tests/unit/test_mtls_http.c plugins/backup-m
 tests_unit_test_mtls_http_CPPFLAGS = $(backup_test_cppflags)
 tests_unit_test_mtls_http_CFLAGS = $(backup_test_cflags)
 tests_unit_test_mtls_http_LDADD = $(backup_test_libs)
+
+# libFuzzer: the HTTP/1.1 response reader of mtls.c (built with $(CLANG) by the script).
+TESTS += tests/fuzz/run-backup-mtls.sh
+EXTRA_DIST += tests/fuzz/run-backup-mtls.sh tests/fuzz/fuzz_mtls_http.c
+dist_check_DATA += tests/fixtures/backup/corpus/fuzz_mtls_http/empty_chunked \
+	tests/fixtures/backup/corpus/fuzz_mtls_http/empty_cl \
+	tests/fixtures/backup/corpus/fuzz_mtls_http/empty_eof \
+	tests/fixtures/backup/corpus/fuzz_mtls_http/keyshares_req_chunked \
+	tests/fixtures/backup/corpus/fuzz_mtls_http/keyshares_req_cl \
+	tests/fixtures/backup/corpus/fuzz_mtls_http/keyshares_req_eof \
+	tests/fixtures/backup/corpus/fuzz_mtls_http/migration_info_chunked \
+	tests/fixtures/backup/corpus/fuzz_mtls_http/migration_info_cl \
+	tests/fixtures/backup/corpus/fuzz_mtls_http/migration_info_eof

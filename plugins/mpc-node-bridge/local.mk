@@ -48,10 +48,28 @@ check_PROGRAMS += contrib/clients/bridge_client
 contrib_clients_bridge_client_SOURCES = contrib/clients/bridge_client.c
 contrib_clients_bridge_client_CPPFLAGS = -D_GNU_SOURCE
 
-# The JSON writers on bytes the bridge did not make (found by tests/fuzz/fuzz_bridge_proto.c).
+# The JSON writers on bytes the bridge did not make (found by tests/fuzz/fuzz_mtls_http.c).
 check_PROGRAMS += tests/unit/test_bridge_jbuf
 TESTS += tests/unit/test_bridge_jbuf
 tests_unit_test_bridge_jbuf_SOURCES = tests/unit/test_bridge_jbuf.c plugins/mpc-node-bridge/jbuf.c
 tests_unit_test_bridge_jbuf_CPPFLAGS = -I$(top_srcdir)/plugins/mpc-node-bridge -D_GNU_SOURCE
 tests_unit_test_bridge_jbuf_CFLAGS = $(AM_CFLAGS) $(CJSON_CFLAGS)
 tests_unit_test_bridge_jbuf_LDADD = $(CJSON_LIBS) -lm
+
+# libFuzzer: a client's bytes on the real socket of the real plugin (built with
+# $(CLANG) by the script; skips without clang).
+TESTS += tests/fuzz/run-bridge.sh
+EXTRA_DIST += tests/fuzz/run-bridge.sh tests/fuzz/fuzz_bridge_proto.c tests/fuzz/fuzz_strict_json.h
+dist_check_DATA += tests/fixtures/bridge/fuzz_bridge_proto.dict \
+	tests/fixtures/bridge/corpus/fuzz_bridge_proto/batch_and_bad \
+	tests/fixtures/bridge/corpus/fuzz_bridge_proto/hello_ping_status \
+	tests/fixtures/bridge/corpus/fuzz_bridge_proto/invalid_utf8_echoed \
+	tests/fixtures/bridge/corpus/fuzz_bridge_proto/oversized_line \
+	tests/fixtures/bridge/corpus/fuzz_bridge_proto/send \
+	tests/fixtures/bridge/corpus/fuzz_bridge_proto/subscribe_after_seq \
+	tests/fixtures/bridge/corpus/fuzz_bridge_proto/subscribe_blocks \
+	tests/fixtures/bridge/corpus/fuzz_bridge_proto/subscribe_state \
+	tests/fixtures/bridge/corpus/fuzz_bridge_proto/view \
+	tests/fixtures/bridge/corpus/fuzz_bridge_proto/view_failed \
+	tests/fixtures/bridge/corpus/fuzz_bridge_proto/view_leading_zero \
+	tests/fixtures/bridge/corpus/fuzz_bridge_proto/view_lenient_json

@@ -83,3 +83,13 @@ mpcigrafanadir = $(datadir)/mpc-indexer/grafana
 dist_mpcigrafana_DATA = contrib/grafana/mpc-indexer.json
 dist_check_SCRIPTS += tests/integration/prom_contrib.py
 TESTS += tests/integration/prom_contrib.py
+
+# libFuzzer: the contract view decoders into series and /metrics text (built with
+# $(CLANG) by the script; skips without clang).
+TESTS += tests/fuzz/run-prom.sh
+EXTRA_DIST += tests/fuzz/run-prom.sh tests/fuzz/fuzz_prom_contract.c
+dist_check_DATA += \
+	tests/fixtures/prom/corpus/fuzz_prom_contract/all_views_mainnet_state_running_epoch4 \
+	tests/fixtures/prom/corpus/fuzz_prom_contract/all_views_state_initializing \
+	tests/fixtures/prom/corpus/fuzz_prom_contract/all_views_state_resharing \
+	tests/fixtures/prom/corpus/fuzz_prom_contract/all_views_state_running_current_format
