@@ -48,7 +48,7 @@ check_PROGRAMS += contrib/clients/bridge_client
 contrib_clients_bridge_client_SOURCES = contrib/clients/bridge_client.c
 contrib_clients_bridge_client_CPPFLAGS = -D_GNU_SOURCE
 
-# The JSON writers on bytes the bridge did not make (found by tests/fuzz/fuzz_mtls_http.c).
+# The JSON writers on bytes the bridge did not make (found by tests/fuzz/fuzz_bridge_proto.c).
 check_PROGRAMS += tests/unit/test_bridge_jbuf
 TESTS += tests/unit/test_bridge_jbuf
 tests_unit_test_bridge_jbuf_SOURCES = tests/unit/test_bridge_jbuf.c plugins/mpc-node-bridge/jbuf.c
