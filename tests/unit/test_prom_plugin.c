@@ -390,7 +390,10 @@ static void test_monitor(void)
 	ok(series(b, "mpc_indexer_block_lag_seconds") == 2.4, "lag 2.4 s");
 	is_int(series(b, "mpc_indexer_following"), 1, "following 1 (host status)");
 	is_int(series(b, "mpc_indexer_healthy"), 1, "healthy 1");
-	is_int(series(b, "mpc_indexer_build_info{version=\"" PACKAGE_VERSION "\",abi=\"1.0\"}"), 1, "build info");
+	char build_info[160];
+	snprintf(build_info, sizeof(build_info), "mpc_indexer_build_info{version=\"%s\",abi=\"%d.%d\"}",
+		 PACKAGE_VERSION, MPCI_ABI_MAJOR, MPCI_ABI_MINOR);
+	is_int(series(b, build_info), 1, "build info");
 	is_int(series(b, "test_prom_other_total{note=\"a\\\"b\\\\c\"}"), 2,
 	       "another plugin's family, label value escaped");
 	ok(strstr(b, "# HELP test_prom_other_total Another \"plugin\".\n"), "with its help text");
