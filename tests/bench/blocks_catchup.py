@@ -46,16 +46,34 @@ def stats(base):
     return json.loads(urllib.request.urlopen(base + "/admin/stats").read())
 
 
+# Peak RSS through GNU time: the ru_maxrss that wait4 reports for a child of this script
+# also counts this script's own memory (Linux carries the parent's high-water mark into a
+# vforked child across exec), and this script holds every output line it has parsed.
+TIME = "/usr/bin/time"
+HAVE_TIME = os.access(TIME, os.X_OK) and subprocess.call(
+    [TIME, "-f", "%M", "-o", os.devnull, "true"], stderr=subprocess.DEVNULL) == 0
+
+
 def run(cmd):
     """Run cmd; wall seconds, peak RSS (KB) and CPU seconds of the child, stdout."""
+    rss_file = None
+    if HAVE_TIME:
+        fd, rss_file = tempfile.mkstemp(prefix="blocks-bench-rss-")
+        os.close(fd)
+        cmd = [TIME, "-f", "%M", "-o", rss_file] + cmd
     t0 = time.monotonic()
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     out = p.stdout.read()
-    _, status, ru = os.wait4(p.pid, 0)
+    _, status, ru = os.wait4(p.pid, 0)   # CPU: the child and what it waited for
     secs = time.monotonic() - t0
     if status != 0:
         raise SystemExit("%s failed (%d)" % (cmd[0], status))
-    return secs, ru.ru_maxrss, out, ru.ru_utime + ru.ru_stime
+    rss = ru.ru_maxrss
+    if rss_file:
+        with open(rss_file) as f:
+            rss = int(f.read().split()[-1])
+        os.unlink(rss_file)
+    return secs, rss, out, ru.ru_utime + ru.ru_stime
 
 
 def catchup():
@@ -75,16 +93,17 @@ def catchup():
             lines = [json.loads(l) for l in out.splitlines()]
             reqs = sum(len(b["requests"]) for b in lines)
             comps = sum(len(b["completions"]) for b in lines)
-            ours.append((len(lines) / secs, rss, len(lines), reqs, comps, len(lines) / cpu))
+            ours.append((len(lines) / secs, rss, len(lines), reqs, comps, len(lines) / cpu, os.getloadavg()[0]))
             secs, rss, out, cpu = run([NODE, BASELINE, base, str(lo), str(hi), "mpc.test.near", FA])
             res = json.loads(out)
             node.append((res["blocks"] / secs, rss, res["blocks"], res["requests"], res["completions"],
-                         res["blocks"] / cpu))
+                         res["blocks"] / cpu, os.getloadavg()[0]))
         best = max(ours), max(node)
         for name, rows in (("mpc-indexer blocks", ours), ("node baseline", node)):
             for r in rows:
                 print("  %-20s %7.0f blocks/s  %7.0f blocks per CPU-second  peak RSS %6.1f MB  "
-                      "blocks %d  requests %d  completions %d" % (name, r[0], r[5], r[1] / 1024.0, r[2], r[3], r[4]))
+                      "blocks %d  requests %d  completions %d  (load %.1f)" %
+                      (name, r[0], r[5], r[1] / 1024.0, r[2], r[3], r[4], r[6]))
         o = statistics.median(r[0] for r in ours)
         n = statistics.median(r[0] for r in node)
         same = all(r[2:5] == ours[0][2:5] for r in ours + node)
@@ -142,6 +161,8 @@ def latency(optimistic):
 if __name__ == "__main__":
     print("machine: %d CPUs, load average %.1f %.1f %.1f (other work on the machine slows both sides)" %
           ((os.cpu_count() or 0,) + os.getloadavg()))
+    if not HAVE_TIME:
+        print("no GNU time: peak RSS figures include this script's own memory (an upper bound)")
     o, n, rss, same, _ = catchup()
     latency(True)
     latency(False)
