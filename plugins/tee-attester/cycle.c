@@ -174,11 +174,13 @@ static void on_after(const struct mpci_view_result *r, void *ud)
 		int changed = !a->before.present || after.expiry != a->before.expiry;
 		/* a Mock attestation carries no expiry: its success is the proof */
 		if (changed || after.expiry < 0) {
-			t->api->log(t->self, MPCI_LOG_INFO,
-				    "attestation stored (%s) at height %llu%s%.0f", a->reason,
-				    (unsigned long long)r->block_height,
-				    after.expiry >= 0 ? ", expires at unix " : "",
-				    after.expiry >= 0 ? after.expiry : 0.0);
+			if (after.expiry >= 0)
+				t->api->log(t->self, MPCI_LOG_INFO,
+					    "attestation stored (%s) at height %llu, expires at unix %.0f",
+					    a->reason, (unsigned long long)r->block_height, after.expiry);
+			else
+				t->api->log(t->self, MPCI_LOG_INFO, "attestation stored (%s) at height %llu",
+					    a->reason, (unsigned long long)r->block_height);
 			succeed(t, &after);
 			return;
 		}
