@@ -1,27 +1,42 @@
 /* Argument checks for function-call transactions. */
-#include <cjson/cJSON.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "json_scan.h"
 #include "near/account_id.h"
+#include "near/borsh.h"
 #include "near/tx.h"
 #include "txcheck.h"
 
+int txcheck_json_error(const char *s, size_t n, char *why, size_t whysz)
+{
+	struct jscan j;
+	const char *msg;
+	size_t off = 0;
+
+	if (!s || n == 0) {
+		snprintf(why, whysz, "empty");
+		return -1;
+	}
+	if (!borsh_utf8_valid((const uint8_t *)s, n)) {
+		snprintf(why, whysz, "not valid UTF-8");
+		return -1;
+	}
+	/* strict RFC 8259, as the contract's serde_json reads it (cJSON takes 01, 1., ...) */
+	jscan_init(&j, s, n);
+	if (jscan_skip(&j, NULL) == 0 && jscan_end(&j) == 0)
+		return 0;
+	msg = jscan_error(&j, &off);
+	snprintf(why, whysz, "%s at byte %zu", msg ? msg : "invalid", off);
+	return -1;
+}
+
 int txcheck_is_json(const char *s, size_t n)
 {
-	const char *end = NULL;
+	char why[120];
 
-	if (!s || n == 0 || memchr(s, 0, n))
-		return 0;
-	cJSON *j = cJSON_ParseWithLengthOpts(s, n, &end, 0);
-	if (!j)
-		return 0;
-	cJSON_Delete(j);
-	for (; end && end < s + n; end++)
-		if (*end != ' ' && *end != '\t' && *end != '\n' && *end != '\r')
-			return 0;
-	return 1;
+	return txcheck_json_error(s, n, why, sizeof(why)) == 0;
 }
 
 int txcheck_request(const struct txcheck_in *in, uint64_t default_gas,
@@ -52,9 +67,10 @@ int txcheck_request(const struct txcheck_in *in, uint64_t default_gas,
 			 in->args_len, NEAR_MAX_ARGS_LEN);
 		return -1;
 	}
-	if (!txcheck_is_json(in->args, in->args_len)) {
+	char why[120];
+	if (txcheck_json_error(in->args, in->args_len, why, sizeof(why)) < 0) {
 		int show = in->args ? (int)(in->args_len < 40 ? in->args_len : 40) : 0;
-		snprintf(err, errsz, "args are not JSON: '%.*s%s'", show,
+		snprintf(err, errsz, "args are not JSON (%s): '%.*s%s'", why, show,
 			 in->args ? in->args : "", in->args_len > 40 ? "..." : "");
 		return -1;
 	}

@@ -24,8 +24,11 @@ struct txcheck_in {
 int txcheck_request(const struct txcheck_in *in, uint64_t default_gas,
 		    uint64_t *gas, near_u128 *deposit, char *err, size_t errsz);
 
-/* 1 when the n bytes are one JSON value (surrounding whitespace allowed). */
+/* 1 when the n bytes are one JSON value (surrounding whitespace allowed), valid UTF-8
+ * and strict RFC 8259 (no 01, 1., control characters in strings, ...). */
 int txcheck_is_json(const char *s, size_t n);
+/* The same: 0, or -1 and why ("unterminated string at byte 7"). */
+int txcheck_json_error(const char *s, size_t n, char *why, size_t whysz);
 
 /* Gas as people write it: "300000000000000", "300T", "300Tgas", "1P",
  * "1Pgas".  0 or -1 (err says why). */

@@ -33,7 +33,7 @@ fi
 # shellcheck disable=SC2086 # word splitting of $deps is intended
 if ! "$CLANG" -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-D_GNU_SOURCE -I"$c" -I"$top_srcdir/include" -o "$tmp/$target" \
-	"$top_srcdir/tests/fuzz/$target.c" "$c/keyfile.c" "$c/config.c" "$c/txcheck.c" \
+	"$top_srcdir/tests/fuzz/$target.c" "$c/keyfile.c" "$c/config.c" "$c/txcheck.c" "$c/json_scan.c" \
 	"$c/txoutcome.c" "$near/base58.c" "$near/base64.c" "$near/hash.c" "$near/borsh.c" \
 	"$near/u128.c" "$near/account_id.c" "$near/keys.c" "$near/tx.c" $deps -lm \
 	>"$tmp/build.log" 2>&1; then

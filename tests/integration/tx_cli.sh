@@ -43,7 +43,7 @@ refused() { # refused DESCRIPTION MESSAGE ARGS...
 	else not_ok "refused: $d (exit $rc)"; sed 's/^/#   /' "$t/r.err"; fi
 }
 refused "an invalid account id" "receiver 'MPC!.near' is not a valid NEAR account id" 'MPC!.near' verify_tee '{}'
-refused "args that are not JSON" "args are not JSON: '{request: 1}'" mpc.test.near verify_tee '{request: 1}'
+refused "args that are not JSON" "'{request: 1}'" mpc.test.near verify_tee '{request: 1}'
 refused "gas over the limit" "gas 2000000000000000 is over the per-transaction limit" mpc.test.near verify_tee '{}' --gas 2P
 refused "a deposit that is not a u128" "deposit '0.5' is not an amount of yoctoNEAR" mpc.test.near verify_tee '{}' --deposit 0.5
 refused "a deposit above 2^128-1" "deposit '340282366920938463463374607431768211456'" \

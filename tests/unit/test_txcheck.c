@@ -41,7 +41,19 @@ int main(void)
 	ok(txcheck_request(&in, 0, &gas, &dep, err, sizeof(err)) < 0 &&
 	   strstr(err, "signer account '-node'"), "signer account: %s", err);
 
-	refused("args not JSON", "args are not JSON: 'nope'", "mpc.test.near", "m", "nope", 0, NULL);
+	refused("args not JSON", "args are not JSON (", "mpc.test.near", "m", "nope", 0, NULL);
+	refused("args not JSON: quoted", "'nope'", "mpc.test.near", "m", "nope", 0, NULL);
+	/* cJSON accepts these, the contract's serde_json does not: refused before signing */
+	refused("args with a leading zero", "args are not JSON (", "mpc.test.near", "m", "{\"a\":01}", 0, NULL);
+	refused("args with a bare fraction dot", "bad number at byte 7", "mpc.test.near", "m", "{\"a\":1.}", 0, NULL);
+	refused("args with a raw control byte", "control character in a string", "mpc.test.near", "m",
+		"{\"a\":\"x\ty\"}", 0, NULL);
+	refused("args that are not UTF-8", "not valid UTF-8", "mpc.test.near", "m", "{\"a\":\"\xff\"}", 0, NULL);
+	{
+		const char *good = " {\"a\":[1,-2.5e3,\"\\u00e9\\n\",null,true]} \n";
+		ok(txcheck_is_json(good, strlen(good)),
+		   "strict JSON with escapes, exponents and surrounding whitespace is accepted");
+	}
 	refused("args half an object", "args are not JSON", "mpc.test.near", "m", "{\"a\":", 0, NULL);
 	refused("args with trailing junk", "args are not JSON", "mpc.test.near", "m", "{} x", 0, NULL);
 	refused("empty args", "args are not JSON", "mpc.test.near", "m", "", 0, NULL);
