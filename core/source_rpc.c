@@ -15,12 +15,19 @@
 #define MAX_TRACKED 20000
 #define TRACK_BLOCKS 320	/* a yield resolves within 200 blocks; some slack */
 #define SCAN_BACK 4		/* on a jump, earlier blocks whose receipts may still run */
+#define FOUND_MAX 4		/* blocks fetched with outcomes of one tx, not yet delivered */
 
 struct rtx {
 	char hash[64];
 	char signer[72];
 	uint64_t seen_at;
-	unsigned attributed;	/* its outcomes found in blocks processed so far */
+	unsigned attributed;	/* its outcomes in blocks delivered so far */
+	unsigned n_outs;	/* outcomes the node listed, last time asked */
+	int executed;		/* the node said EXECUTED or FINAL */
+	/* outcomes found in fetched blocks; counted only once the block is delivered, as a
+	 * fetch may fail half way or its block be refused and fetched again */
+	struct { char block[NEAR_HASH_B58_MAX]; unsigned n; } found[FOUND_MAX];
+	unsigned n_found;
 };
 
 struct rpcsrc {
@@ -82,6 +89,9 @@ static void track(struct rpcsrc *s, const char *hash, const char *signer, uint64
 	snprintf(s->tx[s->n_tx].signer, sizeof(s->tx[0].signer), "%s", signer);
 	s->tx[s->n_tx].seen_at = at;
 	s->tx[s->n_tx].attributed = 0;
+	s->tx[s->n_tx].n_outs = 0;
+	s->tx[s->n_tx].executed = 0;
+	s->tx[s->n_tx].n_found = 0;
 	s->n_tx++;
 }
 
@@ -253,15 +263,23 @@ static void status_done(const struct rpc_result *res, struct rreq *r)
 		if (!b->receipt_id.p || !b->receiver.p || !b->executor.p || !b->predecessor.p)
 			r->doc.n_outs--;	/* incomplete: drop it */
 	}
-	/* done when it has no receipt left to run and every outcome was in a block read */
+	/* done (rs_observe) when it has no receipt left to run and every outcome was in a
+	 * block delivered */
 	fes = cJSON_GetObjectItemCaseSensitive(res->result, "final_execution_status");
 	struct rtx *t = tracked(r->s, th);
 	if (t) {
-		t->attributed += here;
-		if (cJSON_IsString(fes) &&
-		    (!strcmp(fes->valuestring, "EXECUTED") || !strcmp(fes->valuestring, "FINAL")) &&
-		    t->attributed >= (unsigned)cJSON_GetArraySize(outs))
-			untrack(r->s, t);
+		unsigned i;
+		t->n_outs = (unsigned)cJSON_GetArraySize(outs);
+		t->executed = cJSON_IsString(fes) &&
+			      (!strcmp(fes->valuestring, "EXECUTED") || !strcmp(fes->valuestring, "FINAL"));
+		for (i = 0; i < t->n_found && strcmp(t->found[i].block, r->doc.hash); i++)
+			;
+		if (i < t->n_found) {
+			t->found[i].n = here;
+		} else if (here && i < FOUND_MAX && strlen(r->doc.hash) < sizeof(t->found[0].block)) {
+			snprintf(t->found[i].block, sizeof(t->found[0].block), "%s", r->doc.hash);
+			t->found[t->n_found++].n = here;
+		}
 	}
 done:
 	if (!r->pending)
@@ -535,6 +553,20 @@ static void rs_observe(void *src, const struct mpc_block *b)
 	for (size_t i = 0; i < b->n_requests; i++)
 		if (b->request_tx[i] && b->request_signer[i])
 			track(s, b->request_tx[i], b->request_signer[i], b->height);
+	/* outcomes found in this block count now that it is delivered */
+	for (size_t i = 0; i < s->n_tx;) {
+		struct rtx *t = &s->tx[i];
+		for (unsigned k = 0; k < t->n_found; k++)
+			if (!strcmp(t->found[k].block, b->hash)) {
+				t->attributed += t->found[k].n;
+				t->found[k] = t->found[--t->n_found];
+				break;
+			}
+		if (t->executed && t->n_outs && t->attributed >= t->n_outs)
+			untrack(s, t);
+		else
+			i++;
+	}
 }
 
 static void rs_free(void *src)
