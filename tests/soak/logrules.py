@@ -16,8 +16,10 @@ HTTP = ("5xx", "429", "timeout", "reset", "truncate", "invalid_json", "latency")
 RULES = [
     ("http-503", r"HTTP 503|similar http_5xx messages", ("5xx",)),
     ("http-429", r"HTTP 429|similar (http_429|rate_limited) messages", ("429",)),
+    # also nearsim's own answer to send_tx / tx when the transaction did not execute within
+    # --tx-timeout-ms: production stalled or slowed down
     ("timeout", r"HTTP 408|TIMEOUT_ERROR|Timeout was reached|timed out|HTTP 504|similar timeout messages",
-     ("timeout", "latency")),
+     ("timeout", "latency", "stall", "lag", "skip")),
     ("reset", r"Empty reply from server|Connection reset|Recv failure|Server returned nothing", ("reset",)),
     ("truncated", r"Transferred a partial file|transfer closed with \d+ bytes remaining|truncated",
      ("truncate",)),
@@ -25,6 +27,7 @@ RULES = [
     ("malformed", r"malformed|not JSON|similar invalid messages|HTTP 200 without a block location",
      ("invalid_json", "truncate")),
     ("failover", r"switching block source from", HTTP),
+    ("head", r"similar head messages", HTTP + ("lag",)),
     ("false-empty", r"which was reported empty; fetching it again", ("lag", "skip")),
     ("attestation-dropped", r"tee-attester: get_tee_accounts at height \d+ no longer lists this node", ("drop",)),
 ]

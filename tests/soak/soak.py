@@ -8,6 +8,7 @@ SOAK_BLOCK_MS (nearsim's block time, default 300), SOAK_REPORT (default
 $top_builddir/soak-report.txt), SOAK_DIR (work directory, default a new one under
 $top_builddir; kept when the soak fails or SOAK_KEEP=1), SOAK_WRAPPER (a command the
 daemon runs under, e.g. valgrind)."""
+import json
 import os
 import random
 import shutil
@@ -149,6 +150,8 @@ def main():
         run["backup_verify"] = (p.returncode, p.stdout + p.stderr)
         run["head"], run["final"] = head, final
 
+        with open(os.path.join(work, "samples.json"), "w") as f:
+            json.dump(mon.samples, f)
         result = checks.run_all(run, world, chain, faults, events, blocks, state, [txw, txs], mon)
     except Exception as e:
         import traceback
