@@ -61,8 +61,13 @@ def causes_of(text):
     return None, ()
 
 
-def active(wins, causes, t):
-    return [w for w in wins if w.cause in causes and w.start - 1 <= t <= w.end + GRACE]
+# "(N similar X messages suppressed)" is printed with the next message of its kind, which
+# may come long after the suppressed ones
+SUMMARY_GRACE = 300.0
+
+
+def active(wins, causes, t, grace=GRACE):
+    return [w for w in wins if w.cause in causes and w.start - 1 <= t <= w.end + grace]
 
 
 def classify(path, wins):
@@ -82,7 +87,8 @@ def classify(path, wins):
             pending.append(m)
             continue
         rx, causes = causes_of(text)
-        ok = bool(rx) and bool(active(wins, causes, t))
+        grace = SUMMARY_GRACE if "messages suppressed" in text else GRACE
+        ok = bool(rx) and bool(active(wins, causes, t, grace))
         key = rx if ok else None
         for p in pending + [m]:
             if ok:

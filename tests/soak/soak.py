@@ -126,6 +126,9 @@ def main():
             t.join(300)
         log("transactions done: %d + %d submitted" % (len(txw.subs), len(txs.subs)))
 
+        # the receipts of the last transactions execute a block or two after inclusion
+        h0 = chain.stats()["head"]
+        wait(lambda: chain.stats()["head"] >= h0 + 3, 60)
         # a fixed point: production stops, both followers catch up with the chain
         chain.admin("/stall", {"on": True})
         faults.episodes.append(Episode("stall", "chain", {"stall": True, "end_of_run": True}, time.time()))
