@@ -36,10 +36,11 @@ dist_check_DATA += tests/fixtures/blocks/no_forks.snap tests/fixtures/blocks/sim
 # Integration: nearsim with MPC traffic, faults and kill -9, optimistic forks; the CLI is
 # the consumer.
 blocks_integration_tests = tests/integration/blocks_mpc.sh tests/integration/blocks_faults.sh \
-	tests/integration/blocks_optimistic.sh
+	tests/integration/blocks_optimistic.sh tests/integration/blocks_null_head.sh
 dist_check_SCRIPTS += $(blocks_integration_tests)
 TESTS += $(blocks_integration_tests)
-dist_check_DATA += tests/integration/blocks_lib.sh tests/integration/blocks_check.py
+dist_check_DATA += tests/integration/blocks_lib.sh tests/integration/blocks_check.py \
+	tests/integration/blocks_nullproxy.py
 
 # libFuzzer target for the block-document parser (skips without clang).
 TESTS += tests/fuzz/run-blocks.sh

@@ -648,6 +648,20 @@ static void fetch_done(void *ud, struct bsrc_result *r)
 		}
 		break;
 	case BSRC_SKIPPED:
+		if (!bs->optimistic && bs->head_known && f->height == bs->head) {
+			/* the final head has a block by definition: this null is wrong, and
+			 * taken as skipped it would wait for the next block to be disproved */
+			char why[200];
+			struct bsrc_result e = { .status = BSRC_ERROR, .err_class = "invalid",
+						 .error = why, .endpoint = r->endpoint };
+			snprintf(why, sizeof(why), "block %llu from %s: reported skipped, but it is "
+				 "the final head", (unsigned long long)f->height,
+				 r->endpoint ? r->endpoint : src_name(bs, f->src));
+			s->state = SL_WAIT;
+			s->retry_at = now + backoff(bs, ++s->attempts);
+			source_failed(bs, f->src, &e);
+			break;
+		}
 		s->state = SL_NULL;
 		s->attempts = 0;
 		break;
@@ -896,6 +910,15 @@ static void head_done(void *ud, int ok, uint64_t height, const char *error)
 	if (height > bs->head || !bs->head_known) {
 		bs->head = height > bs->head ? height : bs->head;
 		mset(bs->m_head, NULL, (double)bs->head);
+	}
+	if (!bs->optimistic && bs->head >= bs->next && bs->head < bs->next + bs->cap &&
+	    slot_of(bs, bs->head)->state == SL_NULL) {
+		/* reported skipped before the head reached it: a final head is never skipped */
+		char hs[24];
+		snprintf(hs, sizeof(hs), "%llu", (unsigned long long)bs->head);
+		warn_limited(bs, "null_head", "block %s was reported skipped, but it is the final head; "
+			     "fetching it again%s", hs, "");
+		refetch(bs, bs->head, 0);
 	}
 	if (bs->have_tip)
 		mset(bs->m_lag_blocks, NULL, bs->head > bs->tip_height ? (double)(bs->head - bs->tip_height) : 0);
