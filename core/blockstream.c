@@ -160,7 +160,8 @@ static const char *src_name(const struct blockstream *bs, int i)
 }
 
 /* Warnings about a failing source, at most one a second per error class (the rest are
- * counted and the count is logged with the next one of that class). */
+ * counted and the count is logged with the next one of that class).  fmt takes up to two
+ * %s; arguments it does not use are ignored. */
 static void warn_limited(struct blockstream *bs, const char *cls, const char *fmt, const char *a,
 			 const char *b)
 {
@@ -917,7 +918,7 @@ static void head_done(void *ud, int ok, uint64_t height, const char *error)
 		char hs[24];
 		snprintf(hs, sizeof(hs), "%llu", (unsigned long long)bs->head);
 		warn_limited(bs, "null_head", "block %s was reported skipped, but it is the final head; "
-			     "fetching it again%s", hs, "");
+			     "fetching it again", hs, NULL);
 		refetch(bs, bs->head, 0);
 	}
 	if (bs->have_tip)
