@@ -176,12 +176,9 @@ static void list_push_front(struct txlist *l, struct tx *t)
 	l->n++;
 }
 
-/* Keep lanes in nonce order: sends of one key leave in nonce order. */
-static void list_insert_by_nonce(struct txlist *l, struct tx *t)
+/* Put t after `at` (at the front when at is NULL). */
+static void list_insert_after(struct txlist *l, struct tx *at, struct tx *t)
 {
-	struct tx *at = l->tail;
-	while (at && at->e.nonce > t->e.nonce)
-		at = at->prev;
 	if (!at) {
 		list_push_front(l, t);
 		return;
@@ -197,25 +194,22 @@ static void list_insert_by_nonce(struct txlist *l, struct tx *t)
 	l->n++;
 }
 
+/* Keep lanes in nonce order: sends of one key leave in nonce order. */
+static void list_insert_by_nonce(struct txlist *l, struct tx *t)
+{
+	struct tx *at = l->tail;
+	while (at && at->e.nonce > t->e.nonce)
+		at = at->prev;
+	list_insert_after(l, at, t);
+}
+
 /* The queue stays in submission (id) order, also for re-signed ones. */
 static void list_insert_by_id(struct txlist *l, struct tx *t)
 {
 	struct tx *at = l->tail;
 	while (at && at->e.id > t->e.id)
 		at = at->prev;
-	if (!at) {
-		list_push_front(l, t);
-		return;
-	}
-	t->list = l;
-	t->prev = at;
-	t->next = at->next;
-	if (at->next)
-		at->next->prev = t;
-	else
-		l->tail = t;
-	at->next = t;
-	l->n++;
+	list_insert_after(l, at, t);
 }
 
 /* Take t out of whatever list it is in. */
