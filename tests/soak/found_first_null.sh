@@ -8,35 +8,8 @@
 
 start_sim --manual
 produce 20
-"$PY" - "$SIM_PORT" "$tmp/proxy.port" <<'PYEOF' &
-import http.client, http.server, sys
-upstream, nulls = int(sys.argv[1]), {"/v0/block/100": 2, "/v0/block_opt/100": 2}
-class P(http.server.BaseHTTPRequestHandler):
-    def log_message(self, *a):
-        pass
-    def do_GET(self):
-        if nulls.get(self.path.split("?")[0], 0) > 0:
-            nulls[self.path.split("?")[0]] -= 1
-            st, body, loc = 200, b"null", None
-        else:
-            c = http.client.HTTPConnection("127.0.0.1", upstream, timeout=30)
-            c.request("GET", self.path)
-            r = c.getresponse()
-            st, body, loc = r.status, r.read(), r.getheader("Location")
-        self.send_response(st)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        if loc:
-            self.send_header("Location", loc)
-        self.end_headers()
-        try:
-            self.wfile.write(body)
-        except OSError:     # the client stopped at --to while a request was held
-            pass
-srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), P)
-open(sys.argv[2], "w").write(str(srv.server_address[1]))
-srv.serve_forever()
-PYEOF
+"$PY" "$top_srcdir/tests/integration/blocks_nullproxy.py" "$SIM_PORT" "$tmp/proxy.port" \
+	/v0/block/100=2 /v0/block_opt/100=2 &
 pids="$pids $!"
 i=0; while [ ! -s "$tmp/proxy.port" ]; do i=$((i+1)); [ $i -gt 200 ] && break; sleep 0.05; done
 PROXY_URL="http://127.0.0.1:$(cat "$tmp/proxy.port")"
