@@ -1,6 +1,7 @@
 /* Acceptance 2: a transaction signed with the project's own primitives (core/near) is
  * accepted by nearsim; the same bytes with one bit flipped, a reused nonce and an expired
- * block hash each get nearcore's error shape (tests/fixtures/rpc/error_*.json). */
+ * block hash each get nearcore's error shape (tests/fixtures/rpc/error_*.json); the pool
+ * takes nonces out of order and drops a second transaction with a nonce already used. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -187,6 +188,22 @@ static struct near_signed_tx sign_call(const struct near_secret *sk, uint64_t no
 	return tx;
 }
 
+/* The nonce of frodo's signer key as view_access_key shows it at a finality. */
+static double ak_nonce(const char *pks, const char *finality)
+{
+	char p[300];
+	long st;
+	cJSON *r;
+	double n;
+
+	snprintf(p, sizeof(p), "{\"request_type\":\"view_access_key\",\"finality\":\"%s\","
+		 "\"account_id\":\"frodo.test.near\",\"public_key\":\"%s\"}", finality, pks);
+	r = rpc("query", p, &st);
+	n = cJSON_GetNumberValue(path(r, "result", "nonce", NULL));
+	cJSON_Delete(r);
+	return n;
+}
+
 static cJSON *send_b64(const char *b64, const char *wait, long *st)
 {
 	char *p = malloc(strlen(b64) + 128);
@@ -315,6 +332,58 @@ int main(void)
 		is_int(cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(r, "executions")), 1,
 		       "nearsim executed the transaction exactly once");
 		cJSON_Delete(r);
+	}
+
+	/* 6. the pool, as nearcore's: a nonce is judged against the key on chain, not against
+	 * the pool, so N+1 sent before N executes with it; a second transaction with a nonce
+	 * already taken is admitted too, then dropped when the block is made (unknown to `tx`,
+	 * and refused when sent again); the final block shows the key's nonce as it was. */
+	{
+		uint8_t fresh[32];
+		struct near_signed_tx a, b, c1, c2;
+		const struct near_signed_tx *all[4] = { &a, &b, &c1, &c2 };
+		static const char *const name[4] = { "N+1", "N+2 (sent first)", "N+3", "N+3 again, other bytes" };
+		static const int want_exec[4] = { 1, 1, 1, 0 }, order[4] = { 1, 0, 2, 3 };
+		char p[200];
+		int i;
+
+		r = rpc("block", "{\"finality\":\"final\"}", &st);
+		ok(r && !near_hash_from_b58(fresh, cJSON_GetStringValue(path(r, "result", "header", "hash"))), "a fresh final block hash");
+		cJSON_Delete(r);
+		a = sign_call(&sk, nonce + 1, fresh, "{}");
+		b = sign_call(&sk, nonce + 2, fresh, "{}");
+		c1 = sign_call(&sk, nonce + 3, fresh, "{\"c\":1}");
+		c2 = sign_call(&sk, nonce + 3, fresh, "{\"c\":2}");
+		for (i = 0; i < 4; i++) {
+			r = send_b64(all[order[i]]->base64, "NONE", &st);
+			is_str(cJSON_GetStringValue(path(r, "result", "final_execution_status", NULL)), "NONE",
+			       "pool: %s admitted", name[order[i]]);
+			cJSON_Delete(r);
+		}
+		produce(1);
+		ok(ak_nonce(pks, "optimistic") == (double)(nonce + 3), "pool: the key's nonce at the head is N+3");
+		ok(ak_nonce(pks, "final") == (double)nonce,
+		   "pool: at the final block (not including them yet) it is still N");
+		for (i = 0; i < 4; i++) {
+			snprintf(p, sizeof(p), "/admin/txs?hash=%s", all[i]->hash_b58);
+			r = post(p, "", &st);
+			is_int(cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(r, "executions")), want_exec[i],
+			       "pool: %s executed %d time(s)", name[i], want_exec[i]);
+			cJSON_Delete(r);
+		}
+		snprintf(p, sizeof(p), "{\"tx_hash\":\"%s\",\"sender_account_id\":\"frodo.test.near\",\"wait_until\":\"NONE\"}",
+			 c2.hash_b58);
+		r = rpc("tx", p, &st);
+		is_str(cJSON_GetStringValue(path(r, "error", "cause", "name")), "UNKNOWN_TRANSACTION",
+		       "pool: the dropped one is unknown to tx");
+		cJSON_Delete(r);
+		r = send_b64(c2.base64, "NONE", &st);
+		snprintf(p, sizeof(p), "{\"InvalidNonce\":{\"ak_nonce\":%llu,\"tx_nonce\":%llu}}",
+			 (unsigned long long)(nonce + 3), (unsigned long long)(nonce + 3));
+		is_str(invalid_tx_reason(r, reason, sizeof(reason)), p, "pool: the dropped bytes sent again: InvalidNonce");
+		cJSON_Delete(r);
+		for (i = 0; i < 4; i++)
+			near_signed_tx_free((struct near_signed_tx *)all[i]);
 	}
 
 	near_signed_tx_free(&tx);

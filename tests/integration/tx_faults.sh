@@ -98,9 +98,11 @@ else
 fi
 
 # InvalidNonce: between two batches someone else uses the key with a nonce
-# far ahead of ours.  No block is made until we have signed again, so the
-# access key on chain still shows the old nonce: the new one must come from
-# the error's ak_nonce.
+# far ahead of ours, and it lands on chain, so the nonces we would use next are
+# below the key's nonce at the head (nearsim, like nearcore, judges a nonce
+# against the chain, not against its pool).  Only that one block is made until
+# we have signed again, so the final block still shows the key's old nonce:
+# the new one must come from the error's ak_nonce.
 start_sim --block-ms 0
 producer
 conf "$t/nonce.conf" 'retry_interval = 200ms\nsweep_interval = 500ms'
@@ -112,14 +114,30 @@ stop_producer
 head=$(stat head)
 far=$(( (head + 1) * 1000000 - 10 ))
 bh=$(curl -s "$url/admin/stats" | sed -n 's/.*"final_hash":"\([^"]*\)".*/\1/p')
-signed=$(admin sign "{\"signer\":\"frodo.test.near\",\"role\":\"signer\",\"method\":\"verify_tee\",\"args\":{},\"nonce\":$far,\"block_hash\":\"$bh\"}" |
-	sed -n 's/.*"signed_tx_base64":"\([^"]*\)".*/\1/p')
+admin sign "{\"signer\":\"frodo.test.near\",\"role\":\"signer\",\"method\":\"verify_tee\",\"args\":{},\"nonce\":$far,\"block_hash\":\"$bh\"}" > "$t/ext.sign"
+signed=$(sed -n 's/.*"signed_tx_base64":"\([^"]*\)".*/\1/p' "$t/ext.sign")
+ext=$(sed -n 's/.*"tx_hash":"\([^"]*\)".*/\1/p' "$t/ext.sign")
 rpc "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"send_tx\",\"params\":{\"signed_tx_base64\":\"$signed\",\"wait_until\":\"NONE\"}}" > "$t/ext.json"
 check "InvalidNonce: the other party's transaction waits in the pool" [ "$(stat pool)" -eq 1 ]
+produce 1
+exttx=$(curl -s "$url/admin/txs?hash=$ext")
+check "InvalidNonce: the next block includes it, once ($exttx)" \
+	[ "$(stat pool)" -eq 0 -a -n "$(echo "$exttx" | grep '"executions":1,"included":true,')" ]
+akq="{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"query\",\"params\":{\"request_type\":\"view_access_key\",\"finality\":\"%s\",\"account_id\":\"frodo.test.near\",\"public_key\":\"$("$sim" --print-key frodo.test.near:signer | sed -n 's/.*"public_key":"\([^"]*\)".*/\1/p')\"}}"
+ak_opt=$(rpc "$(printf "$akq" optimistic)" | sed -n 's/.*"nonce":\([0-9]*\).*/\1/p')
+ak_final=$(rpc "$(printf "$akq" final)" | sed -n 's/.*"nonce":\([0-9]*\).*/\1/p')
+check "InvalidNonce: on chain the key is at $far at the head ($ak_opt) and below it when final ($ak_final)" \
+	[ "${ak_opt:-0}" -eq "$far" -a "${ak_final:-$far}" -lt "$far" ]
 touch "$t/nonce.go"
 wait_for "nonce $((far + 3)) " "$t/nonce.log" 20
+check "InvalidNonce: our next nonces were refused by the chain's key nonce" \
+	grep -q "InvalidTxError InvalidNonce {\"ak_nonce\":$far," "$t/nonce.log"
 check "InvalidNonce: signed again above the other party's nonce, learned from the error alone" \
 	grep -q "nonce $((far + 1)) " "$t/nonce.log"
+# the first access key read after the first error
+ak_read=$(sed -n '/InvalidTxError InvalidNonce/,$ s/.*access key .*: nonce \([0-9]*\), .*/\1/p' "$t/nonce.log" | head -1)
+check "InvalidNonce: the access key read again after the error still said ${ak_read:-nothing} (final)" \
+	[ "${ak_read:-$far}" -lt "$far" ]
 producer
 wait $dpid
 check "InvalidNonce: the driver finishes" [ $? -eq 0 ]

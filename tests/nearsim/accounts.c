@@ -121,6 +121,7 @@ int acct_add_key(struct ns_account *a, const uint8_t pk[32], uint64_t nonce, con
 	if (k) {
 		perm_free(&k->perm);
 		k->nonce = nonce;
+		k->nhist = 0;
 		return perm_copy(&k->perm, perm);
 	}
 	nk = realloc(a->keys, (size_t)(a->nkeys + 1) * sizeof(*nk));
@@ -128,9 +129,35 @@ int acct_add_key(struct ns_account *a, const uint8_t pk[32], uint64_t nonce, con
 		return -1;
 	a->keys = nk;
 	k = &a->keys[a->nkeys++];
+	memset(k, 0, sizeof(*k));
 	memcpy(k->pk, pk, 32);
 	k->nonce = nonce;
 	return perm_copy(&k->perm, perm);
+}
+
+void key_set_nonce(struct ns_key *k, uint64_t height, uint64_t nonce)
+{
+	if (!k->nhist || k->hist_h[k->nhist - 1] != height) {
+		if (k->nhist == NS_KEY_HIST) {
+			/* older blocks than the oldest kept change show its value (good enough) */
+			memmove(k->hist_h, k->hist_h + 1, (NS_KEY_HIST - 1) * sizeof(k->hist_h[0]));
+			memmove(k->hist_n, k->hist_n + 1, (NS_KEY_HIST - 1) * sizeof(k->hist_n[0]));
+			k->nhist--;
+		}
+		k->hist_h[k->nhist] = height;
+		k->hist_n[k->nhist++] = k->nonce;
+	}
+	k->nonce = nonce;
+}
+
+uint64_t key_nonce_at(const struct ns_key *k, uint64_t height)
+{
+	int i;
+
+	for (i = 0; i < k->nhist; i++)
+		if (k->hist_h[i] > height)
+			return k->hist_n[i];
+	return k->nonce;
 }
 
 void acct_del_key(struct ns_account *a, const uint8_t pk[32])

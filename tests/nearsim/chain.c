@@ -435,6 +435,62 @@ static void bg_resize(struct ns_chain *c, size_t len)
 	c->bg_tx = (int)want;
 }
 
+struct pooled {
+	struct ns_tx *t;
+	int group, seq;
+};
+
+static int pooled_cmp(const void *a, const void *b)
+{
+	const struct pooled *x = a, *y = b;
+
+	if (x->group != y->group)
+		return x->group < y->group ? -1 : 1;
+	if (x->t->nonce != y->t->nonce)
+		return x->t->nonce < y->t->nonce ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* nearcore's pool order: transactions grouped per access key, each group in nonce order (the
+ * earlier arrival first for equal nonces), the groups in the order their first one arrived.
+ * So nonce N+1 pooled before N still lets both execute. */
+static void pool_order(struct ns_chain *c)
+{
+	struct pooled *v;
+	int *heads, nheads = 0, i, j;
+
+	if (c->pool.n < 2)
+		return;
+	v = calloc((size_t)c->pool.n, sizeof(*v));
+	heads = calloc((size_t)c->pool.n, sizeof(*heads));
+	if (!v || !heads) {
+		free(v);
+		free(heads);
+		return;
+	}
+	for (i = 0; i < c->pool.n; i++) {
+		struct ns_tx *t = c->pool.v[i];
+		v[i].t = t;
+		v[i].seq = i;
+		v[i].group = -1;
+		/* the previous one's group first: most pools hold one busy key */
+		if (i && !strcmp(v[i - 1].t->signer, t->signer) && !memcmp(v[i - 1].t->pk, t->pk, 32))
+			v[i].group = v[i - 1].group;
+		for (j = 0; v[i].group < 0 && j < nheads; j++)
+			if (!strcmp(v[heads[j]].t->signer, t->signer) && !memcmp(v[heads[j]].t->pk, t->pk, 32))
+				v[i].group = heads[j];
+		if (v[i].group < 0) {
+			v[i].group = i; /* the first of its group names it */
+			heads[nheads++] = i;
+		}
+	}
+	qsort(v, (size_t)c->pool.n, sizeof(*v), pooled_cmp);
+	for (i = 0; i < c->pool.n; i++)
+		c->pool.v[i] = v[i].t;
+	free(v);
+	free(heads);
+}
+
 static int produce_one(struct ns_chain *c)
 {
 	struct ns_block *p = chain_head(c), *b;
@@ -489,6 +545,7 @@ static int produce_one(struct ns_chain *c)
 	receipts_execute_due(c, b);
 	contract_block(c, b);
 	traffic_block(c, b);
+	pool_order(c);
 	for (i = 0; i < c->pool.n; i++) {
 		struct ns_tx *t = c->pool.v[i];
 		struct jw err;
@@ -496,7 +553,7 @@ static int produce_one(struct ns_chain *c)
 		if (tx_validate(c, t, &err, true) == 0)
 			tx_include(c, b, t);
 		else
-			t->dropped = true;
+			t->dropped = true; /* e.g. a second transaction with a nonce already used */
 		jw_free(&err);
 	}
 	c->pool.n = 0;

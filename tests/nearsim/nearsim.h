@@ -204,10 +204,15 @@ struct ns_block {
 };
 
 /* ---------- accounts ---------- */
+#define NS_KEY_HIST 16
 struct ns_key {
 	uint8_t pk[32];
-	uint64_t nonce;
+	uint64_t nonce;           /* at the head */
 	struct ns_perm perm;
+	/* the last nonce changes, oldest first: before block hist_h[i] the nonce was hist_n[i],
+	 * so a view at an older block (finality final) shows that block's nonce */
+	uint64_t hist_h[NS_KEY_HIST], hist_n[NS_KEY_HIST];
+	int nhist;
 };
 
 struct ns_account {
@@ -301,6 +306,8 @@ struct ns_account *acct_find(struct ns_chain *c, const char *id);
 struct ns_account *acct_add(struct ns_chain *c, const char *id, u128 amount);
 struct ns_key *acct_key(struct ns_account *a, const uint8_t pk[32]);
 int acct_add_key(struct ns_account *a, const uint8_t pk[32], uint64_t nonce, const struct ns_perm *perm);
+void key_set_nonce(struct ns_key *k, uint64_t height, uint64_t nonce); /* a tx included at height */
+uint64_t key_nonce_at(const struct ns_key *k, uint64_t height);       /* the nonce after block height */
 void acct_del_key(struct ns_account *a, const uint8_t pk[32]);
 void acct_free_all(struct ns_chain *c);
 void perm_free(struct ns_perm *p);

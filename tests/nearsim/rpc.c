@@ -447,7 +447,7 @@ static void q_access_key(struct call *k, struct ns_block *b, const char *acct)
 	}
 	jw_init(&w, 256);
 	query_result_open(&w, b);
-	jw_ku64(&w, "nonce", key->nonce);
+	jw_ku64(&w, "nonce", key_nonce_at(key, b->height));
 	jw_key(&w, "permission");
 	acct_perm_render(&w, &key->perm);
 	jw_end_obj(&w);
@@ -477,7 +477,7 @@ static void q_access_key_list(struct call *k, struct ns_block *b, const char *ac
 		jw_kpk(&w, "public_key", ac->keys[i].pk);
 		jw_key(&w, "access_key");
 		jw_obj(&w);
-		jw_ku64(&w, "nonce", ac->keys[i].nonce);
+		jw_ku64(&w, "nonce", key_nonce_at(&ac->keys[i], b->height));
 		jw_key(&w, "permission");
 		acct_perm_render(&w, &ac->keys[i].perm);
 		jw_end_obj(&w);

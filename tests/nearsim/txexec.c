@@ -387,24 +387,17 @@ int tx_validate(struct ns_chain *c, struct ns_tx *t, struct jw *e, bool at_inclu
 		jw_end_obj(e);
 		return -1;
 	}
-	{
-		uint64_t ak = k->nonce;
-		/* a transaction waiting in the pool already holds this nonce */
-		for (i = 0; !at_inclusion && i < c->pool.n; i++) {
-			struct ns_tx *p = c->pool.v[i];
-			if (!strcmp(p->signer, t->signer) && !memcmp(p->pk, t->pk, 32) && p->nonce > ak)
-				ak = p->nonce;
-		}
-		if (t->nonce <= ak) {
-			jw_obj(e);
-			jw_key(e, "InvalidNonce");
-			jw_obj(e);
-			jw_ku64(e, "ak_nonce", ak);
-			jw_ku64(e, "tx_nonce", t->nonce);
-			jw_end_obj(e);
-			jw_end_obj(e);
-			return -1;
-		}
+	/* Like nearcore: against the key's nonce on chain (the head at admission, the block
+	 * being made at inclusion), never against the pool, so nonces may arrive out of order. */
+	if (t->nonce <= k->nonce) {
+		jw_obj(e);
+		jw_key(e, "InvalidNonce");
+		jw_obj(e);
+		jw_ku64(e, "ak_nonce", k->nonce);
+		jw_ku64(e, "tx_nonce", t->nonce);
+		jw_end_obj(e);
+		jw_end_obj(e);
+		return -1;
 	}
 	upper = (head->height + 1) * NS_NONCE_MULT;
 	if (t->nonce >= upper) {
@@ -452,21 +445,23 @@ int tx_validate(struct ns_chain *c, struct ns_tx *t, struct jw *e, bool at_inclu
 struct ns_tx *tx_submit(struct ns_chain *c, struct ns_tx *t, struct jw *errjson, int *rc)
 {
 	struct ns_tx *known = map_get(&c->txs, t->hash);
-	int i;
 
-	if (known) {
-		/* the same bytes again: at most one execution, answer with the known transaction */
+	if (known && known->dropped) {
+		/* dropped at inclusion, so unknown to the chain: judged afresh like new bytes */
 		tx_free(t);
+		if (tx_validate(c, known, errjson, false) || vec_push(&c->pool, known)) {
+			*rc = -1;
+			return NULL;
+		}
+		known->dropped = false;
 		*rc = 0;
 		return known;
 	}
-	for (i = 0; i < c->pool.n; i++) {
-		struct ns_tx *p = c->pool.v[i];
-		if (!memcmp(p->hash, t->hash, 32)) {
-			tx_free(t);
-			*rc = 0;
-			return p;
-		}
+	if (known) {
+		/* the same bytes again (pooled or on chain): at most one execution, answer with it */
+		tx_free(t);
+		*rc = 0;
+		return known;
 	}
 	if (tx_validate(c, t, errjson, false)) {
 		tx_free(t);
@@ -689,7 +684,7 @@ void tx_include(struct ns_chain *c, struct ns_block *b, struct ns_tx *t)
 	int i, shard = chain_shard(c, t->signer);
 
 	if (k) {
-		k->nonce = t->nonce;
+		key_set_nonce(k, b->height, t->nonce);
 		if (!k->perm.full && k->perm.has_allowance)
 			k->perm.allowance -= tx_cost(t) < k->perm.allowance ? tx_cost(t) : k->perm.allowance;
 	}
