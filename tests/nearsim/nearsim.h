@@ -146,6 +146,7 @@ struct ns_tx {
 	int shard;
 	bool bg;
 	bool dropped;             /* failed validation at inclusion */
+	bool sig_checked, sig_ok; /* the signature was verified (before the chain lock) */
 	int exec_count;           /* how many times it was included (must stay <= 1) */
 	struct ns_outcome out;
 	struct ns_receipt **tree; /* every receipt it caused, in creation order */
@@ -405,7 +406,7 @@ void reply_json(struct ns_reply *r, int status, char *body, size_t len); /* take
 void reply_text(struct ns_reply *r, int status, const char *ctype, const char *text);
 void reply_buf(struct ns_reply *r, int status, struct ns_buf *b);
 
-/* rpc.c, neardata.c, admin.c */
+/* rpc.c, neardata.c, admin.c (rpc_handle takes the chain lock itself; the others need it held) */
 void rpc_handle(struct ns_chain *c, const char *body, size_t len, struct ns_reply *r);
 void rpc_status_get(struct ns_chain *c, struct ns_reply *r);
 char *rpc_request_id(const char *body, size_t len);

@@ -251,14 +251,16 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
 	default:
 		break;
 	}
-	pthread_mutex_lock(&c->mu);
-	if (kind == KIND_NEARDATA)
-		neardata_handle(c, url, &r);
-	else if (!strcmp(url, "/status"))
-		rpc_status_get(c, &r);
-	else
-		rpc_handle(c, cn->body ? cn->body : "", cn->len, &r);
-	pthread_mutex_unlock(&c->mu);
+	if (kind == KIND_RPC && strcmp(url, "/status")) {
+		rpc_handle(c, cn->body ? cn->body : "", cn->len, &r); /* locks after parsing */
+	} else {
+		pthread_mutex_lock(&c->mu);
+		if (kind == KIND_NEARDATA)
+			neardata_handle(c, url, &r);
+		else
+			rpc_status_get(c, &r);
+		pthread_mutex_unlock(&c->mu);
+	}
 	ret = send_reply(conn, &r, fault == F_TRUNCATE);
 	buf_unref(r.buf);
 	free(r.body);
