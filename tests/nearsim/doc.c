@@ -355,12 +355,11 @@ static void block_view(struct ns_chain *c, struct jw *w, struct ns_block *b, str
 	jw_end_obj(w);
 }
 
-static void state_changes(struct ns_chain *c, struct jw *w, const struct ns_tx *t)
+static void state_changes(struct jw *w, const struct ns_tx *t)
 {
 	uint8_t ch[32];
-	struct ns_account *a = t->bg ? NULL : acct_find(c, t->signer);
-	struct ns_key *k = a ? acct_key(a, t->pk) : NULL;
 	static const struct ns_perm full = { .full = true };
+	bool snap = t->doc_snap && !t->bg;
 
 	derive(ch, t->hash, "code_hash", 0);
 	jw_obj(w);
@@ -373,7 +372,7 @@ static void state_changes(struct ns_chain *c, struct jw *w, const struct ns_tx *
 	jw_key(w, "change");
 	jw_obj(w);
 	jw_kstr(w, "account_id", t->signer);
-	jw_ku128(w, "amount", a ? a->amount : (u128)999999549946933447ULL * 1000000000ULL);
+	jw_ku128(w, "amount", snap ? t->doc_amount : (u128)999999549946933447ULL * 1000000000ULL);
 	jw_ku64s(w, "locked", 0);
 	memset(ch, 0, 32);
 	jw_khash(w, "code_hash", ch);
@@ -397,10 +396,29 @@ static void state_changes(struct ns_chain *c, struct jw *w, const struct ns_tx *
 	jw_obj(w);
 	jw_ku64(w, "nonce", t->nonce);
 	jw_key(w, "permission");
-	acct_perm_render(w, k ? &k->perm : &full);
+	acct_perm_render(w, snap && t->doc_has_key ? &t->doc_perm : &full);
 	jw_end_obj(w);
 	jw_end_obj(w);
 	jw_end_obj(w);
+}
+
+/* The account state that state_changes shows, as it is when the block is made. */
+void doc_snapshot(struct ns_chain *c, struct ns_block *b)
+{
+	int s, i;
+
+	for (s = 0; s < b->nshards; s++) {
+		for (i = 0; i < b->content[s].txs.n; i++) {
+			struct ns_tx *t = b->content[s].txs.v[i];
+			struct ns_account *a = t->bg ? NULL : acct_find(c, t->signer);
+			struct ns_key *k = a ? acct_key(a, t->pk) : NULL;
+			if (t->bg || t->doc_snap)
+				continue;
+			t->doc_snap = a != NULL;
+			t->doc_amount = a ? a->amount : 0;
+			t->doc_has_key = k && perm_copy(&t->doc_perm, &k->perm) == 0;
+		}
+	}
 }
 
 static void chunk_view(struct jw *w, struct ns_block *b, int s, const char *hdr, size_t hlen, bool streamer)
@@ -446,7 +464,7 @@ static void chunk_view(struct jw *w, struct ns_block *b, int s, const char *hdr,
 	jw_end_obj(w);
 }
 
-static void indexer_shard(struct ns_chain *c, struct jw *w, struct ns_block *b, int s, const char *hdr, size_t hlen)
+static void indexer_shard(struct jw *w, struct ns_block *b, int s, const char *hdr, size_t hlen)
 {
 	const struct ns_chunkc *k = &b->content[s];
 	int i;
@@ -475,7 +493,7 @@ static void indexer_shard(struct ns_chain *c, struct jw *w, struct ns_block *b, 
 	jw_key(w, "state_changes");
 	jw_arr(w);
 	for (i = 0; i < k->txs.n; i++)
-		state_changes(c, w, k->txs.v[i]);
+		state_changes(w, k->txs.v[i]);
 	jw_end_arr(w);
 	jw_end_obj(w);
 }
@@ -488,27 +506,30 @@ static struct ns_buf *take(struct jw *w)
 	return s ? buf_new(s, n) : NULL;
 }
 
+/* One StreamerMessage document per block; the BlockView and each IndexerShard that
+ * /v0/block and /shard/ serve are slices of it (rendered once, kept once). */
 void doc_render_block(struct ns_chain *c, struct ns_block *b)
 {
 	struct jw w, hdrs, doc;
 	size_t *hoff = calloc((size_t)b->nshards + 1, sizeof(size_t));
+	size_t *soff = calloc((size_t)b->nshards * 2 + 2, sizeof(size_t));
+	struct ns_buf *all;
 	int s;
 
-	if (!hoff)
+	if (!hoff || !soff) {
+		free(hoff);
+		free(soff);
 		return;
-	for (s = 0; s < b->nshards; s++)
-		derive(b->chunk_hash[s], b->hash, "chunk", (uint32_t)s);
+	}
 	jw_init(&hdrs, 1024 * (size_t)b->nshards);
-	jw_init(&w, 4096);
-	block_view(c, &w, b, &hdrs, hoff);
-	buf_unref(b->view);
-	b->view = take(&w);
-
 	jw_init(&doc, c->last_doc_bytes ? c->last_doc_bytes + 4096 : 65536);
-	jw_append(&doc, "{\"block\":", 9);
-	if (b->view)
-		jw_append(&doc, b->view->data, b->view->len);
-	jw_append(&doc, ",\"shards\":[", 11);
+	jw_obj(&doc);
+	jw_key(&doc, "block");
+	soff[0] = doc.len;
+	block_view(c, &doc, b, &hdrs, hoff);
+	soff[1] = doc.len;
+	jw_key(&doc, "shards");
+	jw_arr(&doc);
 	for (s = 0; s < b->nshards; s++) {
 		const char *hdr = hdrs.buf + hoff[s];
 		size_t hlen = hoff[s + 1] - hoff[s];
@@ -516,20 +537,38 @@ void doc_render_block(struct ns_chain *c, struct ns_block *b)
 		chunk_view(&w, b, s, hdr, hlen, false);
 		buf_unref(b->chunk[s]);
 		b->chunk[s] = take(&w);
-		jw_init(&w, 8192);
-		indexer_shard(c, &w, b, s, hdr, hlen);
-		buf_unref(b->shard[s]);
-		b->shard[s] = take(&w);
-		if (s)
-			jw_append(&doc, ",", 1);
-		if (b->shard[s])
-			jw_append(&doc, b->shard[s]->data, b->shard[s]->len);
+		soff[2 + 2 * s] = doc.len + (s ? 1 : 0); /* after the comma between shards */
+		indexer_shard(&doc, b, s, hdr, hlen);
+		soff[3 + 2 * s] = doc.len;
 	}
-	jw_append(&doc, "]}", 2);
+	jw_end_arr(&doc);
+	jw_end_obj(&doc);
+	all = take(&doc);
 	buf_unref(b->doc);
-	b->doc = take(&doc);
+	buf_unref(b->view);
+	b->doc = all;
+	b->view = buf_slice(all, soff[0], soff[1] - soff[0]);
+	for (s = 0; s < b->nshards; s++) {
+		buf_unref(b->shard[s]);
+		b->shard[s] = buf_slice(all, soff[2 + 2 * s], soff[3 + 2 * s] - soff[2 + 2 * s]);
+	}
 	if (b->doc)
 		c->last_doc_bytes = b->doc->len;
 	jw_free(&hdrs);
 	free(hoff);
+	free(soff);
+}
+
+void doc_chunk_hashes(struct ns_block *b)
+{
+	int s;
+
+	for (s = 0; s < b->nshards; s++)
+		derive(b->chunk_hash[s], b->hash, "chunk", (uint32_t)s);
+}
+
+void doc_ensure(struct ns_chain *c, struct ns_block *b)
+{
+	if (!b->doc)
+		doc_render_block(c, b);
 }

@@ -36,10 +36,12 @@ static int parse_height(const char *s, const char **rest, uint64_t *h)
 }
 
 /* Serve part of a block: "" whole document, "/headers", "/shard/{id}". */
-static void serve(struct ns_reply *r, struct ns_block *b, const char *suffix, const char *cache)
+static void serve(struct ns_chain *c, struct ns_reply *r, struct ns_block *b, const char *suffix, const char *cache)
 {
 	uint64_t s;
 	const char *rest;
+
+	doc_ensure(c, b);
 
 	if (!*suffix) {
 		reply_buf(r, 200, b->doc);
@@ -101,7 +103,7 @@ static void block(struct ns_chain *c, struct ns_reply *r, const char *arg, bool 
 				r->cache_control = "public, max-age=86400";
 				return;
 			}
-			serve(r, b, suffix, opt ? "no-cache" : "public, max-age=31536000, immutable");
+			serve(c, r, b, suffix, opt ? "no-cache" : "public, max-age=31536000, immutable");
 			return;
 		}
 		if (h > top + AHEAD || waited >= c->cfg->neardata_wait_ms || c->stopping) {

@@ -147,6 +147,11 @@ struct ns_tx {
 	bool bg;
 	bool dropped;             /* failed validation at inclusion */
 	bool sig_checked, sig_ok; /* the signature was verified (before the chain lock) */
+	/* the signer's balance and key after the block that included it: its state changes in the
+	 * block document, which is rendered when first asked for */
+	bool doc_snap, doc_has_key;
+	u128 doc_amount;
+	struct ns_perm doc_perm;
 	int exec_count;           /* how many times it was included (must stay <= 1) */
 	struct ns_outcome out;
 	struct ns_receipt **tree; /* every receipt it caused, in creation order */
@@ -160,9 +165,11 @@ struct ns_buf {
 	char *data;
 	size_t len;
 	int ref;                  /* atomic */
+	struct ns_buf *parent;    /* a slice: data lies in parent's, which it holds */
 };
 
 struct ns_buf *buf_new(char *data, size_t len); /* takes ownership of data; ref = 1 */
+struct ns_buf *buf_slice(struct ns_buf *parent, size_t off, size_t len); /* ref = 1 */
 struct ns_buf *buf_ref(struct ns_buf *b);
 void buf_unref(struct ns_buf *b);
 
@@ -351,7 +358,10 @@ const char *level_name(int lv);
 bool level_meets(int have, int want);
 
 /* doc.c */
+void doc_chunk_hashes(struct ns_block *b);                /* at production */
+void doc_snapshot(struct ns_chain *c, struct ns_block *b); /* at production: what later changes */
 void doc_render_block(struct ns_chain *c, struct ns_block *b);
+void doc_ensure(struct ns_chain *c, struct ns_block *b);  /* render on first use (mu held) */
 void doc_outcome_with_id(struct jw *w, const uint8_t id[32], const uint8_t block_hash[32],
 			 const struct ns_outcome *o, int metadata_version);
 void doc_receipt_view(struct jw *w, const struct ns_receipt *r);

@@ -273,8 +273,10 @@ static void m_block(struct call *k)
 {
 	struct ns_block *b = select_block(k, param(k, "finality"), param(k, "block_id"), param(k, "sync_checkpoint"));
 
-	if (b)
+	if (b) {
+		doc_ensure(k->c, b);
 		result_raw(k, b->view->data, b->view->len);
+	}
 }
 
 static void m_chunk(struct call *k)
@@ -299,6 +301,7 @@ static void m_chunk(struct call *k)
 		for (i = 0; i < b->nshards; i++)
 			if (!memcmp(b->chunk_hash[i], h, 32))
 				break;
+		doc_ensure(k->c, b);
 		result_raw(k, b->chunk[i]->data, b->chunk[i]->len);
 		return;
 	}
@@ -310,6 +313,7 @@ static void m_chunk(struct call *k)
 		handler_error(k, 200, "INVALID_SHARD_ID", info, "Shard id does not exist");
 		return;
 	}
+	doc_ensure(k->c, b);
 	result_raw(k, b->chunk[s]->data, b->chunk[s]->len);
 }
 

@@ -51,6 +51,7 @@ void tx_free(struct ns_tx *t)
 	actions_free(t->actions, t->nactions);
 	free(t->raw);
 	outcome_free(&t->out);
+	perm_free(&t->doc_perm);
 	free(t->tree);
 	free(t);
 }
