@@ -42,6 +42,9 @@ struct bsrc_ops {
 	/* Optional: every delivered block, whatever source fetched it (so a fallback can
 	 * follow requests the primary saw). */
 	void (*observe)(void *src, const struct mpc_block *b);
+	/* Optional: a delivered block left the canonical chain (finalized 0, hash is its
+	 * base58 hash), or finality reached height (finalized 1, hash is the final head's). */
+	void (*chain)(void *src, int finalized, uint64_t height, const char *hash);
 	/* 1: fetch one height at a time, in order. */
 	int sequential;
 };

@@ -372,6 +372,9 @@ static void notify(struct blockstream *bs, int finalized, uint64_t height, const
 	}
 	bs->delivering--;
 	reap_subs(bs);
+	for (int i = 0; i < bs->n_srcs; i++)
+		if (bs->srcs[i].ops->chain)
+			bs->srcs[i].ops->chain(bs->srcs[i].src, finalized, height, hs);
 }
 
 static void set_tip(struct blockstream *bs, const struct mpc_block *b)

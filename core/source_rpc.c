@@ -12,22 +12,35 @@
 #include "log.h"
 #include "rpc.h"
 
+#define LOG "blocks"
 #define MAX_TRACKED 20000
 #define TRACK_BLOCKS 320	/* a yield resolves within 200 blocks; some slack */
 #define SCAN_BACK 4		/* on a jump, earlier blocks whose receipts may still run */
 #define FOUND_MAX 4		/* blocks fetched with outcomes of one tx, not yet delivered */
+#define HELD_MAX 8		/* optimistic: blocks delivered with its outcomes, not yet final */
+#define REQ_MAX 4		/* MPC requests of one tx followed to their completion */
+#define STATUS_PARALLEL 16	/* EXPERIMENTAL_tx_status calls of one fetch in flight */
 
 struct rtx {
 	char hash[64];
 	char signer[72];
 	uint64_t seen_at;
-	unsigned attributed;	/* its outcomes in blocks delivered so far */
+	unsigned settled;	/* its outcomes in delivered blocks that cannot be replaced */
 	unsigned n_outs;	/* outcomes the node listed, last time asked */
 	int executed;		/* the node said EXECUTED or FINAL */
 	/* outcomes found in fetched blocks; counted only once the block is delivered, as a
 	 * fetch may fail half way or its block be refused and fetched again */
 	struct { char block[NEAR_HASH_B58_MAX]; unsigned n; } found[FOUND_MAX];
 	unsigned n_found;
+	/* optimistic mode: outcomes in delivered blocks that a fork may still replace; the
+	 * replacement holds them again, so the transaction is followed until they are final */
+	struct { char block[NEAR_HASH_B58_MAX]; uint64_t height; unsigned n; } held[HELD_MAX];
+	unsigned n_held;
+	/* its MPC requests: once each one's completion is in a delivered block (final in
+	 * optimistic mode) nothing of the tx is an event any more, and it is not followed */
+	struct { char id[NEAR_HASH_B58_MAX], done_in[NEAR_HASH_B58_MAX]; uint64_t done_at; } req[REQ_MAX];
+	unsigned n_req;
+	int req_overflow;
 };
 
 struct rpcsrc {
@@ -37,8 +50,11 @@ struct rpcsrc {
 	int optimistic;
 	struct rtx *tx;
 	size_t n_tx, cap_tx;
+	uint64_t final_seen;	/* optimistic: the stream's final height */
 	uint64_t last_head;
-	uint64_t last_height;	/* the last height fetched; a jump triggers a scan back */
+	/* the last block fetched: a block whose parent is not it (a jump, a switch from
+	 * another source, a fork) has its recent ancestors' chunks scanned as well */
+	char last_hash[NEAR_HASH_B58_MAX];
 };
 
 struct rreq;
@@ -67,6 +83,8 @@ struct rreq {
 	int ahead;		/* final mode, above the known final height: answered NOT_YET */
 	char **strs;		/* strings the outcomes point into */
 	size_t n_strs, cap_strs;
+	char **q;		/* EXPERIMENTAL_tx_status params still to send, from next_q */
+	size_t n_q, next_q;
 };
 
 static void track(struct rpcsrc *s, const char *hash, const char *signer, uint64_t at)
@@ -87,8 +105,13 @@ static void track(struct rpcsrc *s, const char *hash, const char *signer, uint64
 	}
 	snprintf(s->tx[s->n_tx].hash, sizeof(s->tx[0].hash), "%s", hash);
 	snprintf(s->tx[s->n_tx].signer, sizeof(s->tx[0].signer), "%s", signer);
+	log_debug(LOG, "rpc: following transaction %s (%s) from block %llu", hash, signer,
+		  (unsigned long long)at);
 	s->tx[s->n_tx].seen_at = at;
-	s->tx[s->n_tx].attributed = 0;
+	s->tx[s->n_tx].settled = 0;
+	s->tx[s->n_tx].n_held = 0;
+	s->tx[s->n_tx].n_req = 0;
+	s->tx[s->n_tx].req_overflow = 0;
 	s->tx[s->n_tx].n_outs = 0;
 	s->tx[s->n_tx].executed = 0;
 	s->tx[s->n_tx].n_found = 0;
@@ -105,6 +128,7 @@ static struct rtx *tracked(struct rpcsrc *s, const char *hash)
 
 static void untrack(struct rpcsrc *s, struct rtx *t)
 {
+	log_debug(LOG, "rpc: transaction %s no longer followed: %u outcomes settled", t->hash, t->settled);
 	*t = s->tx[--s->n_tx];
 }
 
@@ -149,6 +173,9 @@ static void req_free(struct rreq *r)
 	for (size_t i = 0; i < r->n_strs; i++)
 		free(r->strs[i]);
 	free(r->strs);
+	for (size_t i = 0; i < r->n_q; i++)
+		free(r->q[i]);
+	free(r->q);
 	free(r->calls);
 	blockdoc_free(&r->doc);
 	free(r);
@@ -163,6 +190,7 @@ static const char *str_at(const cJSON *o, const char *k)
 
 typedef void (*rcall_fn)(const struct rpc_result *res, struct rreq *r);
 static void call(struct rreq *r, const char *method, const char *params, rcall_fn cb);
+static void status_next(struct rreq *r);
 
 static void fail(struct rreq *r, const struct rpc_result *res, const char *what)
 {
@@ -190,6 +218,9 @@ static void finish(struct rreq *r)
 		out.error = "out of memory";
 	} else {
 		out.status = BSRC_BLOCK;
+		snprintf(r->s->last_hash, sizeof(r->s->last_hash), "%s", r->doc.hash);
+		log_debug(LOG, "rpc: block %llu %s: %zu outcomes of %zu followed transactions",
+			  (unsigned long long)r->height, r->doc.hash, r->doc.n_outs, r->s->n_tx);
 	}
 	r->cb(r->ud, &out);
 	mpc_block_free(out.block);
@@ -267,6 +298,9 @@ static void status_done(const struct rpc_result *res, struct rreq *r)
 	 * block delivered */
 	fes = cJSON_GetObjectItemCaseSensitive(res->result, "final_execution_status");
 	struct rtx *t = tracked(r->s, th);
+	log_debug(LOG, "rpc: block %llu: transaction %s: %u of its outcomes here, status %s",
+		  (unsigned long long)r->height, th ? th : "?", here,
+		  cJSON_IsString(fes) ? fes->valuestring : "?");
 	if (t) {
 		unsigned i;
 		t->n_outs = (unsigned)cJSON_GetArraySize(outs);
@@ -282,8 +316,25 @@ static void status_done(const struct rpc_result *res, struct rreq *r)
 		}
 	}
 done:
+	status_next(r);
 	if (!r->pending)
 		finish(r);
+}
+
+/* A few status calls at a time: a burst of hundreds would only meet a rate limit. */
+static void status_next(struct rreq *r)
+{
+	while (!r->failed && r->next_q < r->n_q && r->pending < STATUS_PARALLEL)
+		call(r, "EXPERIMENTAL_tx_status", r->q[r->next_q++], status_done);
+}
+
+static void expire(struct rpcsrc *s, uint64_t height)
+{
+	for (size_t i = 0; i < s->n_tx;)
+		if (s->tx[i].seen_at + TRACK_BLOCKS < height)
+			untrack(s, &s->tx[i]);
+		else
+			i++;
 }
 
 static void query_statuses(struct rreq *r)
@@ -291,17 +342,20 @@ static void query_statuses(struct rreq *r)
 	struct rpcsrc *s = r->s;
 	char params[300];
 
-	for (size_t i = 0; i < s->n_tx;) {
-		if (s->tx[i].seen_at + TRACK_BLOCKS < r->height) {
-			s->tx[i] = s->tx[--s->n_tx];
-			continue;
-		}
+	expire(s, r->height);
+	if (s->n_tx && !(r->q = calloc(s->n_tx, sizeof(*r->q))))
+		fail(r, NULL, "out of memory");
+	for (size_t i = 0; r->q && i < s->n_tx; i++) {
 		snprintf(params, sizeof(params),
 			 "{\"tx_hash\":\"%s\",\"sender_account_id\":\"%s\",\"wait_until\":\"NONE\"}",
 			 s->tx[i].hash, s->tx[i].signer);
-		call(r, "EXPERIMENTAL_tx_status", params, status_done);
-		i++;
+		if (!(r->q[r->n_q] = strdup(params))) {
+			fail(r, NULL, "out of memory");
+			break;
+		}
+		r->n_q++;
 	}
+	status_next(r);
 	if (!r->pending)
 		finish(r);
 }
@@ -356,6 +410,8 @@ static void back_done(const struct rpc_result *res, struct rreq *r)
 	const cJSON *hdr;
 
 	r->pending--;
+	if (!res->ok && !(res->cause_name && !strcmp(res->cause_name, "UNKNOWN_BLOCK")))
+		fail(r, res, "earlier block");	/* its transactions could be missed */
 	if (res->ok && (hdr = cJSON_GetObjectItemCaseSensitive(res->result, "header"))) {
 		const cJSON *h = cJSON_GetObjectItemCaseSensitive(hdr, "height");
 		if (cJSON_IsNumber(h))
@@ -377,6 +433,16 @@ static uint64_t known_final(struct rpcsrc *s)
 	if (best > s->last_head)
 		s->last_head = best;
 	return s->last_head;
+}
+
+static void scan_back(struct rreq *r)
+{
+	char params[64];
+
+	for (uint64_t b = r->height > SCAN_BACK ? r->height - SCAN_BACK : 1; b < r->height; b++) {
+		snprintf(params, sizeof(params), "{\"block_id\":%llu}", (unsigned long long)b);
+		call(r, "block", params, back_done);
+	}
 }
 
 static void block_done(const struct rpc_result *res, struct rreq *r)
@@ -415,6 +481,8 @@ static void block_done(const struct rpc_result *res, struct rreq *r)
 			r->have_header = 1;
 			snprintf(r->endpoint, sizeof(r->endpoint), "%s", res->endpoint);
 			chunks_of(r, res->result, r->height);
+			if (strcmp(r->doc.prev_hash, s->last_hash) != 0)
+				scan_back(r);
 		}
 		free(txt);
 	}
@@ -478,13 +546,6 @@ static void *rs_fetch(void *src, uint64_t height, int optimistic, int wait, bsrc
 	r->ahead = !optimistic && height > known_final(s);
 	snprintf(params, sizeof(params), "{\"block_id\":%llu}", (unsigned long long)height);
 	call(r, "block", params, block_done);
-	if (!r->ahead && s->last_height + 1 != height && height > 1)
-		for (uint64_t b = height > SCAN_BACK ? height - SCAN_BACK : 1; b < height; b++) {
-			snprintf(params, sizeof(params), "{\"block_id\":%llu}", (unsigned long long)b);
-			call(r, "block", params, back_done);
-		}
-	if (!r->ahead)
-		s->last_height = height;
 	if (!r->pending) {
 		req_free(r);
 		return NULL;
@@ -546,27 +607,115 @@ static void rs_cancel_head(void *src, void *req)
 	free(h);
 }
 
-static void rs_observe(void *src, const struct mpc_block *b)
+/* Every request of t answered in a delivered block that no fork can replace. */
+static int answered(const struct rpcsrc *s, const struct rtx *t)
 {
-	struct rpcsrc *s = src;
+	if (!t->n_req || t->req_overflow)
+		return 0;
+	for (unsigned k = 0; k < t->n_req; k++)
+		if (!t->req[k].done_at || (s->optimistic && t->req[k].done_at > s->final_seen))
+			return 0;
+	return 1;
+}
 
-	for (size_t i = 0; i < b->n_requests; i++)
-		if (b->request_tx[i] && b->request_signer[i])
-			track(s, b->request_tx[i], b->request_signer[i], b->height);
-	/* outcomes found in this block count now that it is delivered */
+/* Done when it has no receipt left to run and every outcome is in a settled block, or
+ * when all its MPC requests are answered. */
+static void untrack_done(struct rpcsrc *s)
+{
 	for (size_t i = 0; i < s->n_tx;) {
 		struct rtx *t = &s->tx[i];
-		for (unsigned k = 0; k < t->n_found; k++)
-			if (!strcmp(t->found[k].block, b->hash)) {
-				t->attributed += t->found[k].n;
-				t->found[k] = t->found[--t->n_found];
-				break;
-			}
-		if (t->executed && t->n_outs && t->attributed >= t->n_outs)
+		if ((t->executed && t->n_outs && t->settled >= t->n_outs) || answered(s, t))
 			untrack(s, t);
 		else
 			i++;
 	}
+}
+
+static void note_request(struct rpcsrc *s, const char *tx, const char *id)
+{
+	struct rtx *t = tracked(s, tx);
+
+	if (!t || !id)
+		return;
+	for (unsigned k = 0; k < t->n_req; k++)
+		if (!strcmp(t->req[k].id, id))
+			return;
+	if (t->n_req == REQ_MAX || strlen(id) >= sizeof(t->req[0].id)) {
+		t->req_overflow = 1;
+		return;
+	}
+	snprintf(t->req[t->n_req].id, sizeof(t->req[0].id), "%s", id);
+	t->req[t->n_req].done_in[0] = 0;
+	t->req[t->n_req++].done_at = 0;
+}
+
+static void note_completion(struct rpcsrc *s, const struct mpc_block *b, const char *id)
+{
+	for (size_t i = 0; id && i < s->n_tx; i++)
+		for (unsigned k = 0; k < s->tx[i].n_req; k++)
+			if (!strcmp(s->tx[i].req[k].id, id)) {
+				snprintf(s->tx[i].req[k].done_in, sizeof(s->tx[i].req[k].done_in), "%s", b->hash);
+				s->tx[i].req[k].done_at = b->height;
+				return;
+			}
+}
+
+static void rs_observe(void *src, const struct mpc_block *b)
+{
+	struct rpcsrc *s = src;
+
+	expire(s, b->height);
+	for (size_t i = 0; i < b->n_requests; i++)
+		if (b->request_tx[i] && b->request_signer[i]) {
+			track(s, b->request_tx[i], b->request_signer[i], b->height);
+			note_request(s, b->request_tx[i], b->requests[i].id);
+		}
+	for (size_t i = 0; i < b->n_completions; i++)
+		note_completion(s, b, b->completions[i].id);
+	/* outcomes found in this block count now that it is delivered */
+	for (size_t i = 0; i < s->n_tx; i++) {
+		struct rtx *t = &s->tx[i];
+		for (unsigned k = 0; k < t->n_found; k++) {
+			if (strcmp(t->found[k].block, b->hash))
+				continue;
+			if (s->optimistic && t->n_held < HELD_MAX) {
+				snprintf(t->held[t->n_held].block, sizeof(t->held[0].block), "%s", b->hash);
+				t->held[t->n_held].height = b->height;
+				t->held[t->n_held++].n = t->found[k].n;
+			} else {
+				t->settled += t->found[k].n;
+			}
+			t->found[k] = t->found[--t->n_found];
+			break;
+		}
+	}
+	untrack_done(s);
+}
+
+/* Optimistic mode: held outcomes and answers settle when final, and are forgotten when
+ * their block is orphaned (its replacement holds them again). */
+static void rs_chain(void *src, int finalized, uint64_t height, const char *hash)
+{
+	struct rpcsrc *s = src;
+
+	if (finalized && height > s->final_seen)
+		s->final_seen = height;
+	for (size_t i = 0; i < s->n_tx; i++) {
+		struct rtx *t = &s->tx[i];
+		for (unsigned k = 0; k < t->n_held;) {
+			if (finalized ? t->held[k].height <= height : !strcmp(t->held[k].block, hash)) {
+				if (finalized)
+					t->settled += t->held[k].n;
+				t->held[k] = t->held[--t->n_held];
+			} else {
+				k++;
+			}
+		}
+		for (unsigned k = 0; !finalized && k < t->n_req; k++)
+			if (!strcmp(t->req[k].done_in, hash))
+				t->req[k].done_at = 0;
+	}
+	untrack_done(s);
 }
 
 static void rs_free(void *src)
@@ -603,5 +752,6 @@ const struct bsrc_ops rpcsrc_ops = {
 	.cancel_head = rs_cancel_head,
 	.free = rs_free,
 	.observe = rs_observe,
+	.chain = rs_chain,
 	.sequential = 1,
 };

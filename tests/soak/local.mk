@@ -13,7 +13,8 @@ soak: all tests/fakes/mpcnode_fake
 .PHONY: soak
 
 # Regression tests for what the soak found; these are part of make check.
-soak_found_tests = tests/soak/found_rpc_final.sh tests/soak/found_first_null.sh
+soak_found_tests = tests/soak/found_rpc_final.sh tests/soak/found_first_null.sh \
+	tests/soak/found_rpc_fork.sh
 dist_check_SCRIPTS += $(soak_found_tests)
 TESTS += $(soak_found_tests)
 # Too slow for make check on a loaded machine (minutes): run it by hand, as the README says.
