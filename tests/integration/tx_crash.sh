@@ -53,7 +53,7 @@ conf "$t/b.conf" 'retry_interval = 200ms\nsweep_interval = 500ms\nin_flight_max 
 	--log "$t/b1.log" > "$t/b1.out" &
 dpid=$!
 i=0
-while [ "$(grep -c 'status=succeeded' "$t/b1.out" 2>/dev/null)" -lt 20 ] && [ $i -lt 600 ]; do
+while [ "$(cat "$t/b1.out" 2>/dev/null | grep -c 'status=succeeded')" -lt 20 ] && [ $i -lt 600 ]; do
 	produce 1; sleep 0.1; i=$((i+1))
 done
 kill -9 $dpid

@@ -37,7 +37,9 @@ producer
 MPC_INDEXER_PLUGIN_TX_BURST__COUNT=0 "$cli" -c "$t/d.conf" run 2> "$t/run2.log" &
 dpid=$!
 i=0
-while [ "$(grep -c '(replayed from the journal)' "$t/run2.log")" -lt 100 ] && [ $i -lt 1200 ]; do
+# (through cat: the daemon may not have created its log yet, and grep -c of a
+# missing file prints nothing, which would end the wait at once)
+while [ "$(cat "$t/run2.log" 2>/dev/null | grep -c '(replayed from the journal)')" -lt 100 ] && [ $i -lt 1200 ]; do
 	sleep 0.05; i=$((i+1))
 done
 kill -TERM $dpid
