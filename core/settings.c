@@ -65,7 +65,7 @@ const struct cfg_key settings_blocks_keys[] = {
 const struct cfg_key settings_tx_keys[] = {
 	{ "queue_max", CFG_UINT, "10000", "transactions a signer may have queued or in flight" },
 	{ "in_flight_max", CFG_UINT, "256", "signed transactions per access key not yet finished (the pipeline)" },
-	{ "submit_parallel", CFG_UINT, "1", "send_tx calls in flight per access key; above 1 only for nodes that accept nonces out of order" },
+	{ "submit_parallel", CFG_UINT, "1", "send_tx calls in flight per access key; above 1, sends that reach the node out of order around a block cost nonce errors (re-signed)" },
 	{ "wait_deadline", CFG_DURATION, "2m", "default deadline: then a transaction is reported unknown (rejected if never sent)" },
 	{ "default_gas", CFG_STR, "300T", "gas of a request that gives none: a number, or with T (Tgas) or P (Pgas)" },
 	{ "wait_until", CFG_STR, "EXECUTED", "finality of a send_and_wait outcome: EXECUTED_OPTIMISTIC, EXECUTED or FINAL" },

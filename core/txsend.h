@@ -8,9 +8,10 @@
  * final block hash and the next nonce (nonce.h); its SIGNED record is synced
  * to the journal before it is first sent, so that a restart sends the same
  * bytes again instead of a second transaction.  send_tx goes out in nonce
- * order (submit_parallel at a time per key; 1 keeps the order a strict
- * mempool such as nearsim's wants), then `tx` follows the hash to the level
- * the caller asked for.  Failures:
+ * order (submit_parallel at a time per key; 1, the default, keeps that order
+ * on arrival too: a higher nonce that lands in a block before a lower one
+ * arrives makes the lower one invalid), then `tx` follows the hash to the
+ * level the caller asked for.  Failures:
  *   - transport, 5xx, 429, timeouts: rpc.c fails over; when it gives up, the
  *     hash is followed (and the same bytes re-sent) - never re-signed while
  *     the first may still land;
