@@ -1,7 +1,8 @@
 # Faults on the way to the chain: 5xx, 408 timeouts, dropped connections,
 # answers that come after we gave up (the transaction landed anyway), an
-# endpoint going down mid-flight, InvalidNonce (someone else used the key) and
-# Expired (a stale block hash).  Each transaction must execute exactly once,
+# endpoint going down mid-flight, InvalidNonce (someone else used the key), a
+# transaction dropped because someone else used its nonce first, and Expired
+# (a stale block hash).  Each transaction must execute exactly once,
 # counted on nearsim's side, and be reported once.
 . "$top_srcdir/tests/integration/tx_util.sh"
 
@@ -147,6 +148,49 @@ check "InvalidNonce: one error per transaction in flight, no storm ($(field nonc
 	  "$(field resigns "$t/nonce.out")" -eq "$(field nonce_errors "$t/nonce.out")" ]
 exactly_once 7 "InvalidNonce (ours and the other party's)"
 no_key_material "InvalidNonce at debug level" "$t/nonce.log" "$t/frodo.key"
+stop_producer
+
+# The same nonce, other bytes: another party's transaction takes the nonce our
+# next one will use and reaches the pool first.  Both are admitted (a nonce is
+# judged against the chain, not the pool); when the block is made theirs
+# executes and ours is dropped.  Ours is then unknown to the node: the same
+# bytes go again, are refused (InvalidNonce), are checked unknown and only then
+# signed again with a new nonce, and execute once.  block_refresh = 1h keeps
+# the final height the sender signs with, so our next nonce is the last + 1.
+start_sim --block-ms 0 --tx-timeout-ms 2000
+producer
+conf "$t/dup.conf" 'retry_interval = 200ms\nsweep_interval = 500ms\nblock_refresh = 1h'
+"$drv" -c "$t/dup.conf" --state-dir "$t/dup" --count 3 --then 3 --when "$t/dup.go" \
+	--wait --timeout 90 --log "$t/dup.log" --log-level debug > "$t/dup.out" &
+dpid=$!
+wait_for '^waiting' "$t/dup.out" 30
+stop_producer
+last=$(sed -n 's/.* signed: hash .* nonce \([0-9]*\) .*/\1/p' "$t/dup.log" | sort -n | tail -1)
+bh=$(curl -s "$url/admin/stats" | sed -n 's/.*"head_hash":"\([^"]*\)".*/\1/p')
+admin sign "{\"signer\":\"frodo.test.near\",\"role\":\"signer\",\"method\":\"verify_tee\",\"args\":{},\"nonce\":$((last + 1)),\"block_hash\":\"$bh\"}" > "$t/dup.sign"
+signed=$(sed -n 's/.*"signed_tx_base64":"\([^"]*\)".*/\1/p' "$t/dup.sign")
+rpc "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"send_tx\",\"params\":{\"signed_tx_base64\":\"$signed\",\"wait_until\":\"NONE\"}}" > /dev/null
+touch "$t/dup.go"
+i=0; while [ "$(stat pool)" -lt 4 ] && [ $i -lt 600 ]; do i=$((i+1)); sleep 0.05; done
+ours=$(sed -n "s/.* signed: hash \([^ ]*\) nonce $((last + 1)) .*/\1/p" "$t/dup.log" | head -1)
+check "same nonce: ours ($ours) and theirs, both nonce $((last + 1)), wait in the pool with our next two" \
+	[ -n "$ours" -a "$(stat pool)" -eq 4 ]
+produce 1
+check "same nonce: the block executes theirs and drops ours" \
+	sh -c "curl -s '$url/admin/txs?hash=$ours' | grep -q '\"executions\":0,\"included\":false,\"dropped\":true'"
+producer
+wait $dpid
+check "same nonce: the driver finishes" [ $? -eq 0 ]
+check "same nonce: all 6 succeeded, each reported once" \
+	[ "$(grep -c 'status=succeeded' "$t/dup.out")" -eq 6 -a \
+	  "$(grep -o '^done id=[0-9]*' "$t/dup.out" | sort -u | wc -l)" -eq 6 ]
+check "same nonce: ours was sent again, refused, found unknown, and only then signed again" \
+	sh -c "grep -q 'hash $ours nonce $((last + 1)): InvalidTxError InvalidNonce.*may have been sent before' '$t/dup.log' &&
+	       grep -q 'unknown_tx for hash $ours; signing it again' '$t/dup.log'"
+check "same nonce: signed again once ($(field resigns "$t/dup.out") re-signed, $(field nonce_errors "$t/dup.out") nonce errors)" \
+	[ "$(field resigns "$t/dup.out")" -eq 1 -a "$(field nonce_errors "$t/dup.out")" -eq 1 ]
+exactly_once 7 "same nonce (ours and the other party's)"
+no_key_material "same nonce at debug level" "$t/dup.log" "$t/frodo.key"
 stop_producer
 
 # Expired: the second batch is signed on a block hash that has aged past the
