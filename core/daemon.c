@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "daemon.h"
+#include "heap.h"
 #include "host.h"
 #include "http.h"
 #include "log.h"
@@ -19,12 +20,14 @@
 #include "sources.h"
 
 #define D_LOG "daemon"
+#define HEAP_INTERVAL 10.0	/* seconds between heap accounting and trims */
 
 struct daemon {
 	struct ev_loop *loop;
 	struct host *host;
 	struct sources *sources;
 	struct http_client *http;
+	struct heap *heap;
 	ev_signal sigterm, sigint, sighup;
 	ev_timer drain_deadline;
 	ev_prepare drain_check;
@@ -216,6 +219,7 @@ int daemon_run(struct cfg *cfg, int check_only)
 		rc = EXIT_RUNTIME;
 	} else {
 		log_info(D_LOG, "running with %zu plugin(s)", host_plugin_count(d.host));
+		d.heap = heap_new(d.loop, reg, HEAP_INTERVAL);
 		ev_run(d.loop, 0);
 		if (!d.stopping) {
 			host_stop_all(d.host);
@@ -226,6 +230,7 @@ int daemon_run(struct cfg *cfg, int check_only)
 	stop_signals(&d);
 out:
 	/* plugins first: their subscriptions end at sources that still exist */
+	heap_free(d.heap);
 	host_free(d.host);
 	sources_free(d.sources);
 	http_client_free(d.http);

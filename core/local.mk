@@ -8,7 +8,7 @@ include $(srcdir)/core/viewer.mk
 core_host_sources = core/metrics.c core/metrics.h core/provider.h \
 	core/plugin_abi.c core/plugin_abi.h core/host.c core/host.h \
 	core/host_internal.h core/host_api.c core/settings.c core/settings.h \
-	core/keyfile.c core/keyfile.h core/daemon.c core/daemon.h \
+	core/keyfile.c core/keyfile.h core/daemon.c core/daemon.h core/heap.c core/heap.h \
 	core/cmd_run.c core/cmd_plugins.c core/cli.h \
 	core/sources.c core/sources.h
 

@@ -205,6 +205,19 @@ def memory(d):
     else:
         t.ok(before > 0 and grow < 16, "RSS after 1200 bad requests and 30 scrapes: %+.1f MB (%.1f -> %.1f MB)" %
              (grow, before / 1e6, after / 1e6))
+    # each scrape of 60000 series builds and frees megabytes: the core gives them back
+    m, deadline = {}, time.time() + 60
+    while time.time() < deadline and m.get("mpc_indexer_heap_trims_total", 0) < 1:
+        time.sleep(1)
+        m = d.metrics()
+    if sanitized():
+        t.ok(True, "# SKIP heap trims under sanitizers (their own allocator)")
+    else:
+        t.ok(m.get("mpc_indexer_heap_trims_total", 0) >= 1 and
+             0 < m.get("mpc_indexer_heap_in_use_bytes", 0) <= m.get("process_resident_memory_bytes", 0),
+             "freed heap memory is given back (%d trims), in use %.1f MB of RSS %.1f MB" %
+             (m.get("mpc_indexer_heap_trims_total", 0), m.get("mpc_indexer_heap_in_use_bytes", 0) / 1e6,
+              m.get("process_resident_memory_bytes", 0) / 1e6))
 
 
 T0 = time.time()
