@@ -313,10 +313,14 @@ def check_memory(res, run, samples):
     hwm_end = samples[-1]["VmHWM"]
     fd0 = statistics.median(x["fds"] for x in s[:third])
     fd1 = statistics.median(x["fds"] for x in s[-third:])
+    heap = [x["heap_kB"] for x in s if "heap_kB" in x]
+    heap_note = ("; heap in use median %d kB -> %d kB" % (statistics.median(heap[:len(heap) // 3]),
+                                                          statistics.median(heap[-(len(heap) // 3):]))
+                 if len(heap) >= 6 else "")
     res.add("memory: RSS of the last third within max(2 MiB, 10%) of the first third after warm-up",
             last - first <= limit,
-            "RSS median %d kB -> %d kB (%+d kB); VmHWM %d kB after warm-up, %d kB at the end; "
-            "%d samples" % (first, last, last - first, hwm_warm, hwm_end, len(s)))
+            "RSS median %d kB -> %d kB (%+d kB); VmHWM %d kB after warm-up, %d kB at the end%s; "
+            "%d samples" % (first, last, last - first, hwm_warm, hwm_end, heap_note, len(s)))
     res.add("memory: VmHWM after warm-up grows by at most max(16 MiB, 50%)",
             hwm_end - hwm_warm <= max(16384, hwm_warm * 0.5), "%d kB -> %d kB" % (hwm_warm, hwm_end))
     res.add("file descriptors do not pile up", fd1 <= fd0 + 8, "median %d -> %d" % (fd0, fd1))

@@ -17,9 +17,11 @@ RULES = [
     ("http-503", r"HTTP 503|similar http_5xx messages", ("5xx",)),
     ("http-429", r"HTTP 429|similar (http_429|rate_limited) messages", ("429",)),
     # also nearsim's own answer to send_tx / tx when the transaction did not execute within
-    # --tx-timeout-ms: production stalled or slowed down
+    # --tx-timeout-ms: production stalled or slowed down, or the transaction was dropped at
+    # inclusion because a later nonce of its key landed first (its first send was lost to an
+    # HTTP fault and retried; nearcore drops it too) or its block was forked away
     ("timeout", r"HTTP 408|TIMEOUT_ERROR|Timeout was reached|timed out|HTTP 504|similar timeout messages",
-     ("timeout", "latency", "stall", "lag", "skip")),
+     HTTP + ("stall", "lag", "skip", "fork")),
     ("reset", r"Empty reply from server|Connection reset|Recv failure|Server returned nothing", ("reset",)),
     ("truncated", r"Transferred a partial file|transfer closed with \d+ bytes remaining|truncated",
      ("truncate",)),

@@ -57,7 +57,7 @@ class Monitor(threading.Thread):
         self.world = world
         self.chain = chain
         self.interval = interval
-        self.samples = []       # dicts: t, VmRSS, VmHWM, Threads, fds, head, final
+        self.samples = []       # dicts: t, VmRSS, VmHWM, Threads, fds, head, final, heap_kB
         self.backups = {}       # epoch -> first time its file was seen
         self.stop_ev = threading.Event()
 
@@ -71,6 +71,9 @@ class Monitor(threading.Thread):
             s["head"], s["final"] = st["head"], st["final"]
         except Exception:
             pass
+        heap = scrape(self.world.metrics_port).get("mpc_indexer_heap_in_use_bytes")
+        if heap is not None:
+            s["heap_kB"] = int(heap / 1024)
         self.samples.append(s)
         try:
             for name in os.listdir(self.world.backup_dir):
