@@ -37,6 +37,9 @@ tests_unit_test_header_CFLAGS = $(AM_CFLAGS) -Wpedantic -Werror
 dist_check_SCRIPTS += tests/integration/daemon_cli.sh tests/integration/example_plugin.sh
 TESTS += tests/integration/daemon_cli.sh tests/integration/example_plugin.sh
 
+# What every tests/fuzz/run-*.sh sources: skip, build, run, report.
+dist_check_DATA += tests/fuzz/fuzz_lib.sh
+
 # The configuration parser under libFuzzer (runs briefly when clang is present).
 dist_check_SCRIPTS += tests/fuzz/run-config.sh
 EXTRA_DIST += tests/fuzz/fuzz_config.c

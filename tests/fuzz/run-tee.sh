@@ -2,19 +2,10 @@
 # Builds tee-attester's libFuzzer targets with clang (ASan+UBSan) and runs
 # each briefly from seeds made of the real fixtures (quote, agent answers,
 # PCCS answers, contract values).
-. "$top_srcdir/tests/tap.sh"
-
-[ -n "$CLANG" ] || skip_all "no clang (configure found none)"
-command -v "$CLANG" >/dev/null 2>&1 || skip_all "clang '$CLANG' not runnable"
+. "$top_srcdir/tests/fuzz/fuzz_lib.sh"
+fuzz_init tee libcjson libcrypto
 [ -n "$PYTHON3" ] || skip_all "no python3 to make the seeds"
-deps=$(pkg-config --cflags --libs libcjson libcrypto 2>/dev/null) ||
-	skip_all "pkg-config cannot find libcjson/libcrypto"
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/fuzz-tee.XXXXXX") || exit 99
-trap 'rm -rf "$tmp"' EXIT INT TERM
 p="$top_srcdir/plugins/tee-attester"
-srcs="$p/codec.c $p/quote.c $p/pck.c $p/json_span.c $p/dstack.c $p/collateral.c \
-$p/measurements.c $p/stored.c $p/cause.c"
 
 # seeds: the fixtures in the shapes the readers see them
 "$PYTHON3" - "$top_srcdir/tests/fixtures/tee" "$tmp" <<'PY' || exit 99
@@ -40,20 +31,9 @@ for k, v in seeds.items():
 PY
 
 for target in fuzz_tee_quote fuzz_tee_answers; do
-	# shellcheck disable=SC2086 # word splitting of $srcs and $deps is intended
-	if ! "$CLANG" -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-		-D_GNU_SOURCE -I"$top_srcdir/include" -I"$p" -o "$tmp/$target" \
-		"$top_srcdir/tests/fuzz/$target.c" $srcs $deps >"$tmp/$target.build" 2>&1; then
-		sed 's/^/# /' "$tmp/$target.build"
-		not_ok "$target builds"
-		continue
-	fi
-	if "$tmp/$target" -runs=20000 -max_len=65536 -seed=1 "$tmp/$target.corpus" \
-		>"$tmp/$target.log" 2>&1; then
-		ok "$target: 20000 runs clean, corpus of $(ls "$tmp/$target.corpus" | wc -l)"
-	else
-		tail -n 30 "$tmp/$target.log" | sed 's/^/# /'
-		not_ok "$target: 20000 runs clean"
-	fi
+	fuzz_build "$target" -I"$top_srcdir/include" -I"$p" "$p/codec.c" "$p/quote.c" "$p/pck.c" \
+		"$p/json_span.c" "$p/dstack.c" "$p/collateral.c" "$p/measurements.c" "$p/stored.c" \
+		"$p/cause.c" &&
+		fuzz_run "$target" 20000 65536
 done
 finish
