@@ -122,6 +122,20 @@ static size_t begin(struct borsh_buf *b, uint8_t type)
 	return start;
 }
 
+/* Seconds as whole milliseconds, rounded (1.001 * 1000.0 is 1000.9999...: a
+ * compaction lost a millisecond) and clamped (a replayed u64 near 2^64 came
+ * back above it, and converting that is undefined). */
+static uint64_t to_ms(double s)
+{
+	double ms = s * 1000.0;
+
+	if (!(ms > 0))
+		return 0;
+	if (ms >= 18446744073709551616.0)
+		return UINT64_MAX;
+	return (uint64_t)(ms + 0.5);
+}
+
 static void put_enqueue(struct borsh_buf *b, const struct txj_entry *e)
 {
 	size_t s = begin(b, REC_ENQUEUE);
@@ -133,8 +147,8 @@ static void put_enqueue(struct borsh_buf *b, const struct txj_entry *e)
 	borsh_u64(b, e->gas);
 	borsh_u128(b, e->deposit);
 	borsh_u8(b, (uint8_t)e->wait);
-	borsh_u64(b, (uint64_t)(e->deadline * 1000.0));
-	borsh_u64(b, (uint64_t)(e->created * 1000.0));
+	borsh_u64(b, to_ms(e->deadline));
+	borsh_u64(b, to_ms(e->created));
 	frame(b, s);
 }
 

@@ -266,6 +266,35 @@ int main(void)
 	close(fd);
 	ok(reopen(&st, err, sizeof(err)) < 0 && strstr(err, "bad magic"), "another file is refused: %s", err);
 
+	/* times survive replay and compaction to the millisecond; absurd ones are
+	 * clamped, not converted out of range (found by tests/fuzz/fuzz_txjournal.c) */
+	unlink(path);
+	ok(txjournal_open(&j, dir, &st, err, sizeof(err)) == 0, "a new journal for times");
+	struct txj_entry t1 = entry(1, "respond"), t2 = entry(2, "respond");
+	t1.deadline = 1.001;
+	t1.created = 1700000000.001;
+	t2.deadline = 1e300;
+	t2.created = -5;
+	txjournal_enqueue(j, &t1);
+	txjournal_enqueue(j, &t2);
+	txjournal_sync(j, err, sizeof(err));
+	txjournal_close(j);
+	for (int round = 0; round < 3; round++) {
+		ok(txjournal_open(&j, dir, &st, err, sizeof(err)) == 0 && st.n == 2, "replay %d", round);
+		if (st.n != 2)
+			break;
+		ok(st.entries[0]->deadline == 1.001 && st.entries[0]->created == 1700000000.001,
+		   "deadline 1.001 s and a creation time in ms kept (%.6f, %.6f)",
+		   st.entries[0]->deadline, st.entries[0]->created);
+		ok(st.entries[1]->deadline == (double)UINT64_MAX / 1000.0 && st.entries[1]->created == 0,
+		   "a deadline beyond u64 ms is the largest, a negative time 0 (%g, %g)",
+		   st.entries[1]->deadline, st.entries[1]->created);
+		const struct txj_entry *all[] = { st.entries[0], st.entries[1] };
+		ok(txjournal_compact(j, all, 2, NULL, 0, err, sizeof(err)) >= 0, "compact %d", round);
+		txj_state_free(&st);
+		txjournal_close(j);
+	}
+
 	unlink(path);
 	rmdir(dir);
 	return done_testing();
