@@ -58,3 +58,10 @@ tests_plugins_tx_burst_la_LDFLAGS = $(test_plugin_flags)
 # (figures and the design in doc/tx-sender.md).
 BENCHES += tests/bench/tx_throughput.sh
 EXTRA_DIST += doc/tx-sender.md
+
+# libFuzzer target: the journal as it is read back after a crash (skips without clang).
+TESTS += tests/fuzz/run-txjournal.sh
+EXTRA_DIST += tests/fuzz/run-txjournal.sh tests/fuzz/fuzz_txjournal.c
+dist_check_DATA += tests/fixtures/tx/corpus/fuzz_txjournal/hwm_only \
+	tests/fixtures/tx/corpus/fuzz_txjournal/signed_then_done \
+	tests/fixtures/tx/corpus/fuzz_txjournal/three_signed
