@@ -2,6 +2,7 @@
  * can read (and, stopped, edit) it. */
 #include "cursor.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #define MAGIC "mpc-indexer blocks cursor 1"
+#define CURSOR_MAX 4096		/* what cursor_save writes is < 200 bytes */
 
 static int valid_hash(const char *s)
 {
@@ -19,9 +21,24 @@ static int valid_hash(const char *s)
 	return near_hash_from_b58(h, s) == 0;
 }
 
+/* The first line: the magic, then at most whitespace (an editor's \r). */
+static int magic_line(const char *line)
+{
+	size_t m = strlen(MAGIC);
+
+	if (strncmp(line, MAGIC, m) != 0)
+		return 0;
+	for (line += m; isspace((unsigned char)*line); line++)
+		;
+	return !*line;
+}
+
 int cursor_load(const char *dir, struct cursor_pos *out, char *err, size_t errsz)
 {
-	char path[4096], line[256], key[32], val[128];
+	char path[4096], key[32], val[128], *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	struct stat sb;
 	FILE *f;
 	int have = 0, lineno = 0;
 
@@ -33,20 +50,32 @@ int cursor_load(const char *dir, struct cursor_pos *out, char *err, size_t errsz
 		snprintf(err, errsz, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	while (fgets(line, sizeof(line), f)) {
+	if (fstat(fileno(f), &sb) == 0 && sb.st_size > CURSOR_MAX) {
+		fclose(f);
+		snprintf(err, errsz, "%s: %lld bytes, larger than a cursor can be (delete the file to "
+			 "start from [blocks] start)", path, (long long)sb.st_size);
+		return -1;
+	}
+	/* Each line whole: one "key value", no more words, no NUL byte, no value cut short. */
+	while ((len = getline(&line, &cap, f)) >= 0) {
+		int end = 0;
+
 		lineno++;
+		if ((size_t)len != strlen(line))
+			goto bad;
 		if (lineno == 1) {
-			if (strncmp(line, MAGIC, strlen(MAGIC)) != 0)
+			if (!magic_line(line))
 				goto bad;
 			continue;
 		}
-		if (sscanf(line, "%31s %127s", key, val) != 2)
+		if (sscanf(line, "%31s %127s %n", key, val, &end) != 2 || line[end] ||
+		    strlen(key) == sizeof(key) - 1)
 			goto bad;
-		char *end;
+		char *e;
 		if (!strcmp(key, "height") || !strcmp(key, "final_height")) {
 			errno = 0;
-			unsigned long long v = strtoull(val, &end, 10);
-			if (errno || *end || val[0] == '-')
+			unsigned long long v = strtoull(val, &e, 10);
+			if (errno || *e || val[0] == '-')
 				goto bad;
 			if (key[0] == 'h')
 				out->height = v, have |= 1;
@@ -61,6 +90,7 @@ int cursor_load(const char *dir, struct cursor_pos *out, char *err, size_t errsz
 				snprintf(out->final_hash, sizeof(out->final_hash), "%s", val), have |= 8;
 		}
 	}
+	free(line);
 	fclose(f);
 	if (have != 15) {
 		snprintf(err, errsz, "%s: incomplete cursor (want height, hash, final_height, final_hash)", path);
@@ -68,6 +98,7 @@ int cursor_load(const char *dir, struct cursor_pos *out, char *err, size_t errsz
 	}
 	return 0;
 bad:
+	free(line);
 	fclose(f);
 	snprintf(err, errsz, "%s:%d: damaged cursor line (delete the file to start from [blocks] start)",
 		 path, lineno);

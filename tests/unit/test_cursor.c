@@ -47,6 +47,52 @@ int main(void)
 	fputs("something else\n", f);
 	fclose(f);
 	ok(cursor_load(dir, &q, err, sizeof(err)) < 0, "a foreign file is refused");
+
+	/* Text that does not say exactly one position is refused, not read in part
+	 * (found by tests/fuzz/fuzz_cursor.c: a NUL byte ended a line early). */
+	static const char head[] = "mpc-indexer blocks cursor 1\nhash DEK7XjDsduvDwVidshcJWGBGby7XLXozPagCgQDKmeae\n"
+		"final_height 5\nfinal_hash DEK7XjDsduvDwVidshcJWGBGby7XLXozPagCgQDKmeae\n";
+	char zeros[200];
+	memset(zeros, '0', sizeof(zeros) - 1);
+	zeros[sizeof(zeros) - 1] = 0;
+	struct { const char *what, *line; size_t len; } bad[] = {
+		{ "a NUL byte inside a value", "height 12\0" "34\n", 13 },
+		{ "a second value", "height 12 34\n", 0 },
+		{ "a value longer than any", zeros, 0 },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		f = fopen(path, "w");
+		fputs(head, f);
+		if (bad[i].len)
+			fwrite(bad[i].line, 1, bad[i].len, f);
+		else if (bad[i].line == zeros)
+			fprintf(f, "height %s7\n", zeros);
+		else
+			fputs(bad[i].line, f);
+		fclose(f);
+		ok(cursor_load(dir, &q, err, sizeof(err)) < 0 && strstr(err, ":5: damaged"),
+		   "%s is refused (%s)", bad[i].what, err);
+	}
+	f = fopen(path, "w");
+	fputs("mpc-indexer blocks cursor 10\nheight 5\n", f);
+	fputs(head + strlen("mpc-indexer blocks cursor 1\n"), f);
+	fclose(f);
+	ok(cursor_load(dir, &q, err, sizeof(err)) < 0 && strstr(err, ":1: damaged"),
+	   "another version's magic is refused");
+	f = fopen(path, "w");
+	fputs(head, f);
+	for (int i = 0; i < 100; i++)
+		fprintf(f, "note %s\n", zeros);
+	fclose(f);
+	ok(cursor_load(dir, &q, err, sizeof(err)) < 0 && strstr(err, "larger than a cursor"),
+	   "a file far larger than a cursor is refused (%s)", err);
+	f = fopen(path, "w");
+	fputs("mpc-indexer blocks cursor 1\r\nheight 0007\r\nhash DEK7XjDsduvDwVidshcJWGBGby7XLXozPagCgQDKmeae\r\n"
+	      "final_height 5\r\nfinal_hash 7xGpYhcTbpwRANU4qefPDgr8BjLj79YuevDAN86zuDMU\r\n", f);
+	fclose(f);
+	ok(cursor_load(dir, &q, err, sizeof(err)) == 0 && q.height == 7 && q.final_height == 5 &&
+	   !strcmp(q.final_hash, "7xGpYhcTbpwRANU4qefPDgr8BjLj79YuevDAN86zuDMU"),
+	   "an operator's edit with CRLF line ends and leading zeros still loads");
 	unlink(path);
 	rmdir(dir);
 	return done_testing();
