@@ -370,7 +370,8 @@ static void gc_txs(struct ns_chain *c)
 
 	for (i = 0; i < c->owned_txs.n; i++) {
 		struct ns_tx *t = c->owned_txs.v[i];
-		bool old = t->included && t->height < c->gc_below && !t->outstanding && !t->refunds_pending;
+		/* dropped ones too: forgotten like a real pool's, sending them again is judged afresh */
+		bool old = (t->included || t->dropped) && t->height < c->gc_below && !t->outstanding && !t->refunds_pending;
 		for (k = 0; old && k < t->ntree; k++)
 			old = t->tree[k]->executed && t->tree[k]->exec_height < c->gc_below;
 		if (!old)
@@ -570,8 +571,10 @@ static int produce_one(struct ns_chain *c)
 		jw_init(&err, 128);
 		if (tx_validate(c, t, &err, true) == 0)
 			tx_include(c, b, t);
-		else
+		else {
 			t->dropped = true; /* e.g. a second transaction with a nonce already used */
+			t->height = b->height;
+		}
 		jw_free(&err);
 	}
 	c->pool.n = 0;
