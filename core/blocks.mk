@@ -49,6 +49,12 @@ dist_check_DATA += tests/fixtures/blocks/corpus/fuzz_blockdoc/lake_localnet_8797
 	tests/fixtures/blocks/corpus/fuzz_blockdoc/nearsim_sign_104.json \
 	tests/fixtures/blocks/corpus/fuzz_blockdoc/null.json
 
+# libFuzzer target for the cursor file (skips without clang).
+TESTS += tests/fuzz/run-cursor.sh
+EXTRA_DIST += tests/fuzz/run-cursor.sh tests/fuzz/fuzz_cursor.c
+dist_check_DATA += tests/fixtures/blocks/corpus/fuzz_cursor/optimistic_133 \
+	tests/fixtures/blocks/corpus/fuzz_cursor/final_2831
+
 # make bench: catch-up blocks/s and peak RSS beside a Node.js baseline; head latency.
 BENCHES += tests/bench/blocks_catchup.sh
 EXTRA_DIST += tests/bench/blocks_catchup.py tests/bench/blocks_baseline.js
