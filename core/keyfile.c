@@ -14,14 +14,47 @@
 
 #define KEYFILE_MAX 4096
 
+static int is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* A NEAR key file's "public_key", when it has one, must be the secret's: a
+ * file that pairs two keys would sign with one while the operator adds the
+ * other to the account. */
+static int check_public_key(const cJSON *pk, const struct near_secret *sk,
+			    char *err, size_t errsz, const char *where)
+{
+	struct near_pubkey named, derived;
+
+	if (!pk)
+		return 0;
+	if (!cJSON_IsString(pk) || near_pubkey_parse(&named, pk->valuestring) != 0) {
+		snprintf(err, errsz, "%s: \"public_key\" is not an ed25519 public key", where);
+		return -1;
+	}
+	near_secret_pubkey(&derived, sk);
+	if (!near_pubkey_equal(&named, &derived)) {
+		snprintf(err, errsz, "%s: \"public_key\" is not the public key of \"secret_key\" "
+			 "(the file pairs two different keys)", where);
+		return -1;
+	}
+	return 0;
+}
+
 static int parse_key_text(char *text, size_t len, struct near_secret *out,
 			  char *account, size_t account_sz, char *err, size_t errsz,
 			  const char *where)
 {
 	char *s = text;
-	while (len && (s[len - 1] == '\n' || s[len - 1] == '\r' || s[len - 1] == ' '))
+	if (memchr(text, 0, len)) {
+		snprintf(err, errsz, "%s: holds a NUL byte (at byte %zu)", where,
+			 (size_t)((char *)memchr(text, 0, len) - text));
+		return -1;
+	}
+	while (len && is_blank(s[len - 1]))
 		s[--len] = 0;
-	while (*s == ' ' || *s == '\n' || *s == '\t')
+	while (is_blank(*s))
 		s++;
 	if (*s != '{') {
 		if (near_secret_parse(out, s) != 0) {
@@ -32,7 +65,8 @@ static int parse_key_text(char *text, size_t len, struct near_secret *out,
 		}
 		return 0;
 	}
-	cJSON *j = cJSON_ParseWithLength(s, len - (size_t)(s - text));
+	/* The text and its NUL: nothing may follow the JSON value. */
+	cJSON *j = cJSON_ParseWithLengthOpts(s, len - (size_t)(s - text) + 1, NULL, 1);
 	if (!j) {
 		snprintf(err, errsz, "%s: not valid JSON", where);
 		return -1;
@@ -46,6 +80,9 @@ static int parse_key_text(char *text, size_t len, struct near_secret *out,
 		snprintf(err, errsz, "%s: no \"secret_key\" string in the JSON key file", where);
 	else if (near_secret_parse(out, sk->valuestring) != 0)
 		snprintf(err, errsz, "%s: \"secret_key\" is not a valid ed25519 secret key", where);
+	else if (check_public_key(cJSON_GetObjectItemCaseSensitive(j, "public_key"), out, err,
+				  errsz, where) < 0)
+		near_secret_wipe(out);
 	else
 		rc = 0;
 	if (rc == 0 && account && account_sz) {

@@ -115,6 +115,47 @@ int main(void)
 	ok(signer_load(&s, "node", "alice.near", damaged, NULL, err, sizeof(err)) < 0, "a damaged key is refused");
 	ok(!strstr(err, bad + 8) && clean(err), "without echoing it: %s", err);
 
+	/* A key file that says two things is refused (found by
+	 * tests/fuzz/fuzz_signer_key.c: a "public_key" of another key was ignored). */
+	const char *pair = write_key("pair.key",
+		"{\"account_id\":\"alice.near\",\"public_key\":\"ed25519:9BmAFNRTa5mRRXpSAm6MxSEeqRASDGNh2FuuwZ4gyxTw\","
+		"\"secret_key\":\"ed25519:2wyRcSwSuHtRVmkMCGjPwnzZmQLeXLzLLyED1NDMt4BjnKgQL6tF85yBx6Jr26D2dUNeC716RBoTxntVHsegogYw\"}\n",
+		0600);
+	ok(signer_load(&s, "cli", NULL, pair, NULL, err, sizeof(err)) < 0 && !s &&
+	   strstr(err, "\"public_key\" is not the public key of \"secret_key\"") && clean(err),
+	   "a JSON key file whose public_key is another key's: %s", err);
+	const char *notkey = write_key("notkey.key",
+		"{\"account_id\":\"alice.near\",\"public_key\":7,"
+		"\"secret_key\":\"ed25519:2wyRcSwSuHtRVmkMCGjPwnzZmQLeXLzLLyED1NDMt4BjnKgQL6tF85yBx6Jr26D2dUNeC716RBoTxntVHsegogYw\"}\n",
+		0600);
+	ok(signer_load(&s, "cli", NULL, notkey, NULL, err, sizeof(err)) < 0 &&
+	   strstr(err, "\"public_key\" is not an ed25519 public key"), "a public_key that is no key: %s", err);
+	const char *trailing = write_key("trailing.key",
+		"{\"account_id\":\"alice.near\","
+		"\"secret_key\":\"ed25519:2wyRcSwSuHtRVmkMCGjPwnzZmQLeXLzLLyED1NDMt4BjnKgQL6tF85yBx6Jr26D2dUNeC716RBoTxntVHsegogYw\"}"
+		" {\"account_id\":\"bob.near\"}\n", 0600);
+	ok(signer_load(&s, "cli", NULL, trailing, NULL, err, sizeof(err)) < 0 && strstr(err, "not valid JSON"),
+	   "text after the JSON key: %s", err);
+	char nul_path[300];
+	snprintf(nul_path, sizeof(nul_path), "%s/nul.key", dir);
+	FILE *nf = fopen(nul_path, "w");
+	if (!nf)
+		bail_out("cannot write %s", nul_path);
+	fputs(alice_secret, nf);
+	fputc(0, nf);
+	fputs("ed25519:something else\n", nf);
+	fclose(nf);
+	chmod(nul_path, 0600);
+	ok(signer_load(&s, "node", "alice.near", nul_path, NULL, err, sizeof(err)) < 0 &&
+	   strstr(err, "NUL byte (at byte 96)") && clean(err), "a NUL byte and more after the key: %s", err);
+	unlink(nul_path);
+	char spaced[200];
+	snprintf(spaced, sizeof(spaced), "\r\n %s\t\r\n", alice_secret);
+	const char *blank = write_key("blank.key", spaced, 0600);
+	ok(signer_load(&s, "node", "alice.near", blank, NULL, err, sizeof(err)) == 0 &&
+	   !strcmp(s->pk_str, alice_public), "blank lines, CR and tabs around a bare key");
+	signer_free(s);
+
 	setenv("MPCI_TEST_SIGNER_KEY", alice_secret, 1);
 	ok(signer_load(&s, "tee", "alice.near", NULL, "MPCI_TEST_SIGNER_KEY", err, sizeof(err)) == 0 &&
 	   !strcmp(s->pk_str, alice_public), "a key from the environment (TEE images)");
@@ -166,7 +207,8 @@ int main(void)
 	borsh_buf_free(&b);
 	free(t7);
 
-	for (const char *f = "open.key\0group.key\0alice.key\0json.key\0bare.key\0damaged.key\0"; *f;
+	for (const char *f = "open.key\0group.key\0alice.key\0json.key\0bare.key\0damaged.key\0"
+			     "pair.key\0notkey.key\0trailing.key\0blank.key\0"; *f;
 	     f += strlen(f) + 1) {
 		char p[300];
 		snprintf(p, sizeof(p), "%s/%s", dir, f);
