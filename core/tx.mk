@@ -59,8 +59,10 @@ tests_plugins_tx_burst_la_LDFLAGS = $(test_plugin_flags)
 BENCHES += tests/bench/tx_throughput.sh
 EXTRA_DIST += doc/tx-sender.md
 
-# libFuzzer target: the journal as it is read back after a crash (skips without clang).
-TESTS += tests/fuzz/run-txjournal.sh
+# libFuzzer targets: the journal as it is read back after a crash, and a
+# signer's key file or variable (skip without clang).
+TESTS += tests/fuzz/run-txjournal.sh tests/fuzz/run-signer.sh
+EXTRA_DIST += tests/fuzz/run-signer.sh tests/fuzz/fuzz_signer_key.c tests/fuzz/fuzz_no_key.h
 EXTRA_DIST += tests/fuzz/run-txjournal.sh tests/fuzz/fuzz_txjournal.c
 dist_check_DATA += tests/fixtures/tx/corpus/fuzz_txjournal/hwm_only \
 	tests/fixtures/tx/corpus/fuzz_txjournal/signed_then_done \

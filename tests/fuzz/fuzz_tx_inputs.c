@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fuzz_no_key.h"
 #include "keyfile.h"
 #include "near/tx.h"
 #include "near/u128.h"
@@ -24,18 +25,6 @@
 #include "txoutcome.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* The base58 right after "ed25519:" must not be quoted back in a message. */
-static void no_key_in(const char *err, const char *text, size_t n)
-{
-	const char *k = memmem(text, n, "ed25519:", 8);
-	if (!k || (size_t)(text + n - k) < 8 + 12)
-		return;
-	if (memmem(err, strlen(err), k + 8, 12)) {
-		fprintf(stderr, "key material in an error: %s\n", err);
-		abort();
-	}
-}
 
 static void key_env(const char *text, size_t n)
 {
@@ -48,7 +37,7 @@ static void key_env(const char *text, size_t n)
 	else if (!err[0])
 		abort();
 	else
-		no_key_in(err, text, strlen(text));
+		fuzz_no_key_in(err, text, strlen(text));
 }
 
 static char dir[200], path[220];
@@ -86,7 +75,7 @@ static void key_file(const uint8_t *data, size_t n, int loose)
 	} else if (!err[0]) {
 		abort();
 	} else {
-		no_key_in(err, (const char *)data, n);
+		fuzz_no_key_in(err, (const char *)data, n);
 	}
 }
 
