@@ -62,7 +62,8 @@ EXTRA_DIST += doc/tx-sender.md
 # libFuzzer targets: the journal as it is read back after a crash, and a
 # signer's key file or variable (skip without clang).
 TESTS += tests/fuzz/run-txjournal.sh tests/fuzz/run-signer.sh
-EXTRA_DIST += tests/fuzz/run-signer.sh tests/fuzz/fuzz_signer_key.c tests/fuzz/fuzz_no_key.h
+EXTRA_DIST += tests/fuzz/run-signer.sh tests/fuzz/fuzz_signer_key.c tests/fuzz/fuzz_no_key.h \
+	tests/fuzz/fuzz_scratch.h
 EXTRA_DIST += tests/fuzz/run-txjournal.sh tests/fuzz/fuzz_txjournal.c
 dist_check_DATA += tests/fixtures/tx/corpus/fuzz_txjournal/hwm_only \
 	tests/fixtures/tx/corpus/fuzz_txjournal/signed_then_done \

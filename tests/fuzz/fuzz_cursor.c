@@ -15,28 +15,11 @@
 #include <unistd.h>
 
 #include "cursor.h"
+#include "fuzz_scratch.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define MAGIC "mpc-indexer blocks cursor 1"
-
-static char dir[200], path[240];
-
-static void remove_files(void)
-{
-	unlink(path);
-	rmdir(dir);
-}
-
-static void make_dir(void)
-{
-	const char *t = getenv("TMPDIR");
-	int k = snprintf(dir, sizeof(dir), "%s/fuzz-cursor.XXXXXX", t && *t ? t : "/tmp");
-	if (k < 0 || (size_t)k >= sizeof(dir) || !mkdtemp(dir))
-		abort();
-	snprintf(path, sizeof(path), "%s/%s", dir, CURSOR_FILE);
-	atexit(remove_files);
-}
 
 /* The next whitespace-separated word of [*p, end), as sscanf's %s sees words. */
 static size_t word(const char **p, const char *end, const char **w)
@@ -104,12 +87,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t h[32];
 	char err[512] = "";
 
-	if (!dir[0])
-		make_dir();
-	FILE *f = fopen(path, "wb");
-	if (!f || fwrite(data, 1, size, f) != size || fclose(f) != 0)
-		abort();
-	int rc = cursor_load(dir, &c, err, sizeof(err));
+	const char *path = fuzz_scratch("cursor", CURSOR_FILE, 0);
+	fuzz_scratch_write(data, size);
+	int rc = cursor_load(fuzz_dir, &c, err, sizeof(err));
 	if (rc < 0) {
 		if (!strstr(err, path))
 			abort();	/* a refusal names the file */
@@ -126,7 +106,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	free(text);
 	if (near_hash_from_b58(h, c.hash) != 0 || near_hash_from_b58(h, c.final_hash) != 0)
 		abort();
-	if (cursor_save(dir, &c, err, sizeof(err)) != 0 || cursor_load(dir, &again, err, sizeof(err)) != 0 ||
+	if (cursor_save(fuzz_dir, &c, err, sizeof(err)) != 0 ||
+	    cursor_load(fuzz_dir, &again, err, sizeof(err)) != 0 ||
 	    memcmp(&c, &again, sizeof(c)) != 0)
 		abort();
 	return 0;

@@ -19,30 +19,13 @@
 #include <unistd.h>
 
 #include "fuzz_no_key.h"
+#include "fuzz_scratch.h"
 #include "near/account_id.h"
 #include "signer.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define VAR "FUZZ_SIGNER_KEY"
-
-static char dir[200], path[240];
-
-static void remove_files(void)
-{
-	unlink(path);
-	rmdir(dir);
-}
-
-static void make_dir(void)
-{
-	const char *t = getenv("TMPDIR");
-	int k = snprintf(dir, sizeof(dir), "%s/fuzz-signer.XXXXXX", t && *t ? t : "/tmp");
-	if (k < 0 || (size_t)k >= sizeof(dir) || !mkdtemp(dir))
-		abort();
-	snprintf(path, sizeof(path), "%s/key.json", dir);
-	atexit(remove_files);
-}
 
 static void fail(const char *why, const char *what)
 {
@@ -133,15 +116,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			return 0;
 		}
 	} else {
-		if (!dir[0])
-			make_dir();
-		unlink(path);
-		FILE *f = fopen(path, "wb");
-		if (!f || fwrite(text, 1, n, f) != n || fclose(f) != 0)
-			abort();
-		chmod(path, loose ? 0640 : 0600);
+		fuzz_scratch("signer", "key.json", 0);
+		fuzz_scratch_write(text, n);
+		chmod(fuzz_path, loose ? 0640 : 0600);
 	}
-	int rc = signer_load(&s, "fuzz", named ? "alice.near" : NULL, env ? NULL : path,
+	int rc = signer_load(&s, "fuzz", named ? "alice.near" : NULL, env ? NULL : fuzz_path,
 			     env ? VAR : NULL, err, sizeof(err));
 	if (rc < 0) {
 		if (s || !err[0])
@@ -149,7 +128,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		no_secret_in(err, text, n);
 	} else {
 		if (!env && loose)
-			fail("the key file is group-readable", path);
+			fail("the key file is group-readable", fuzz_path);
 		if (!env && memchr(text, 0, n))
 			fail("the key file holds a NUL byte", "");
 		check_signer(s, text, named);

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "fuzz_no_key.h"
+#include "fuzz_scratch.h"
 #include "keyfile.h"
 #include "near/tx.h"
 #include "near/u128.h"
@@ -40,32 +41,12 @@ static void key_env(const char *text, size_t n)
 		fuzz_no_key_in(err, text, strlen(text));
 }
 
-static char dir[200], path[220];
-
-static void remove_files(void)
-{
-	unlink(path);
-	rmdir(dir);
-}
-
 static void key_file(const uint8_t *data, size_t n, int loose)
 {
 	struct near_secret sk;
 	char err[512] = "", account[80] = "x";
-	if (!path[0]) {
-		const char *t = getenv("TMPDIR");
-		int k = snprintf(dir, sizeof(dir), "%s/fuzz-tx.XXXXXX", t && *t ? t : "/tmp");
-		if (k < 0 || (size_t)k >= sizeof(dir) || !mkdtemp(dir))
-			abort();
-		snprintf(path, sizeof(path), "%s/key.json", dir);
-		atexit(remove_files);
-	}
-	unlink(path);
-	FILE *f = fopen(path, "wb");
-	if (!f)
-		abort();
-	fwrite(data, 1, n, f);
-	fclose(f);
+	const char *path = fuzz_scratch("tx", "key.json", 0);
+	fuzz_scratch_write(data, n);
 	chmod(path, loose ? 0644 : 0600);
 	int rc = keyfile_load(path, &sk, account, sizeof(account), err, sizeof(err));
 	if (rc == 0) {

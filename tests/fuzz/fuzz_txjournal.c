@@ -19,40 +19,15 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "fuzz_scratch.h"
 #include "txjournal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char dir[200], path[240];
-
-static void remove_files(void)
-{
-	unlink(path);
-	rmdir(dir);
-}
-
-/* A directory on tmpfs when there is one: open and compaction fsync. */
-static void make_dir(void)
-{
-	const char *t = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : getenv("TMPDIR");
-	int k = snprintf(dir, sizeof(dir), "%s/fuzz-txj.XXXXXX", t && *t ? t : "/tmp");
-	if (k < 0 || (size_t)k >= sizeof(dir) || !mkdtemp(dir))
-		abort();
-	snprintf(path, sizeof(path), "%s/%s", dir, TXJOURNAL_FILE);
-	atexit(remove_files);
-}
-
-static void write_file(const uint8_t *p, size_t n)
-{
-	FILE *f = fopen(path, "wb");
-	if (!f || fwrite(p, 1, n, f) != n || fclose(f) != 0)
-		abort();
-}
-
 static off_t file_size(void)
 {
 	struct stat sb;
-	if (stat(path, &sb) < 0)
+	if (stat(fuzz_path, &sb) < 0)
 		abort();
 	return sb.st_size;
 }
@@ -75,7 +50,7 @@ static void fix_crcs(uint8_t *p, size_t n)
 static int same_prefix(const uint8_t *p, size_t n)
 {
 	uint8_t *b = malloc(n ? n : 1);
-	FILE *f = fopen(path, "rb");
+	FILE *f = fopen(fuzz_path, "rb");
 	int same = b && f && fread(b, 1, n, f) == n && memcmp(b, p, n) == 0;
 	if (f)
 		fclose(f);
@@ -144,7 +119,7 @@ static void check_state(const struct txj_state *st)
 static int open_once(struct txj_state *st, char *err, size_t errsz)
 {
 	struct txjournal *j;
-	if (txjournal_open(&j, dir, st, err, errsz) < 0)
+	if (txjournal_open(&j, fuzz_dir, st, err, errsz) < 0)
 		return -1;
 	txjournal_close(j);
 	return 0;
@@ -158,8 +133,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
-	if (!dir[0])
-		make_dir();
+	fuzz_scratch("txj", TXJOURNAL_FILE, 1);
 	uint8_t *file = malloc(size);
 	if (!file)
 		return 0;
@@ -167,11 +141,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(file, data + 1, n);
 	if (data[0] & 1)
 		fix_crcs(file, n);
-	unlink(path);
-	write_file(file, n);
+	fuzz_scratch_write(file, n);
 
-	if (txjournal_open(&j, dir, &st, err, sizeof(err)) < 0) {
-		if (!err[0] || !strstr(err, path))
+	if (txjournal_open(&j, fuzz_dir, &st, err, sizeof(err)) < 0) {
+		if (!err[0] || !strstr(err, fuzz_path))
 			abort();	/* a refusal names the file */
 		free(file);
 		return 0;
@@ -194,7 +167,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	txj_state_free(&again);
 
 	/* Compact what was read (as the daemon does after replay), read it back. */
-	if (txjournal_open(&j, dir, &again, err, sizeof(err)) < 0)
+	if (txjournal_open(&j, fuzz_dir, &again, err, sizeof(err)) < 0)
 		abort();
 	txj_state_free(&again);
 	if (txjournal_compact(j, (const struct txj_entry *const *)st.entries, st.n, st.hwm,
