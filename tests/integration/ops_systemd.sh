@@ -164,8 +164,14 @@ else
 fi
 s_pid=$!
 d_pid=""
+# the daemon under strace: strace's child that is running $bin (the sandbox execs it)
+traced_daemon() {
+	for p in $(ps -o pid= --ppid $s_pid); do
+		[ "$(readlink -f /proc/$p/exe 2> /dev/null)" = "$(readlink -f "$bin")" ] && { echo $p; return; }
+	done
+}
 for _ in $(seq 400); do
-	[ -z "$d_pid" ] && [ $use_strace -eq 1 ] && d_pid=$(ps -o pid= --ppid $s_pid | tr -d ' ')
+	[ -z "$d_pid" ] && [ $use_strace -eq 1 ] && d_pid=$(traced_daemon)
 	grep -q "example: contract state at height" "$t/daemon.log" &&
 	   grep -q "example: verify_tee succeeded" "$t/daemon.log" &&
 	   [ "$(grep -c 'example: .* blocks\|example: verify_tee' "$t/daemon.log")" -ge 1 ] && break
@@ -195,6 +201,9 @@ if [ -n "$d_pid" ]; then
 else
 	not_ok "no daemon pid"; kill -TERM $s_pid
 fi
+# never wait for ever: a daemon that ignored TERM is killed after 60 s (and the test fails)
+for _ in $(seq 600); do kill -0 $s_pid 2> /dev/null || break; sleep 0.1; done
+kill -0 $s_pid 2> /dev/null && { diag "the daemon did not stop within 60 s of SIGTERM"; pkill -KILL -P $s_pid; kill -KILL $s_pid; }
 wait $s_pid
 rc=$?
 s_pid=""
