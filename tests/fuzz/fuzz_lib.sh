@@ -65,6 +65,10 @@ fuzz_run() {
 		ok "$target: $runs runs clean${fuzz_tally:+, corpus of $(ls "$tmp/$target.corpus" | wc -l)}"
 	else
 		tail -n 30 "$tmp/$target.log" | sed 's/^/# /'
+		# the input that failed outlives $tmp, in the directory the test ran in
+		for a in "$tmp"/crash-* "$tmp"/leak-* "$tmp"/timeout-* "$tmp"/oom-*; do
+			[ -f "$a" ] && cp "$a" "./$target-${a##*/}" && diag "kept as $target-${a##*/}"
+		done
 		not_ok "$target: $runs runs clean"
 	fi
 }
