@@ -126,6 +126,19 @@ static struct rtx *tracked(struct rpcsrc *s, const char *hash)
 	return NULL;
 }
 
+/* The table follows the transactions in flight: after a burst it gives the memory back. */
+static void shrink(struct rpcsrc *s)
+{
+	struct rtx *n;
+
+	if (s->cap_tx <= 64 || s->n_tx >= s->cap_tx / 4)
+		return;
+	if ((n = realloc(s->tx, s->cap_tx / 2 * sizeof(*n)))) {
+		s->tx = n;
+		s->cap_tx /= 2;
+	}
+}
+
 static void untrack(struct rpcsrc *s, struct rtx *t)
 {
 	log_debug(LOG, "rpc: transaction %s no longer followed: %u outcomes settled", t->hash, t->settled);
@@ -335,6 +348,7 @@ static void expire(struct rpcsrc *s, uint64_t height)
 			untrack(s, &s->tx[i]);
 		else
 			i++;
+	shrink(s);
 }
 
 static void query_statuses(struct rreq *r)
@@ -629,6 +643,7 @@ static void untrack_done(struct rpcsrc *s)
 		else
 			i++;
 	}
+	shrink(s);
 }
 
 static void note_request(struct rpcsrc *s, const char *tx, const char *id)
