@@ -14,7 +14,9 @@ GRACE = 30.0
 HTTP = ("5xx", "429", "timeout", "reset", "truncate", "invalid_json", "latency")
 
 RULES = [
-    ("http-503", r"HTTP 503|similar http_5xx messages", ("5xx",)),
+    ("http-503", r"HTTP 503", ("5xx",)),
+    # the http_5xx class holds 503s and the 504s of a held neardata request
+    ("http-5xx", r"similar http_5xx messages", ("5xx", "timeout")),
     ("http-429", r"HTTP 429|similar (http_429|rate_limited) messages", ("429",)),
     # also nearsim's own answer to send_tx / tx when the transaction did not execute within
     # --tx-timeout-ms: production stalled or slowed down, or the transaction was dropped at
