@@ -433,6 +433,19 @@ static int all_zero(const uint8_t *p, size_t n)
 	return 1;
 }
 
+/* The offset of a whole, valid record that starts after off, or 0. A torn write leaves one
+ * partial record at the end; a valid record behind a bad one means damage in the middle. */
+static size_t valid_record_after(const uint8_t *buf, size_t off, size_t len)
+{
+	for (size_t p = off + 1; p + REC_HDR < len; p++) {
+		uint32_t n = get_u32(buf + p);
+		if (n && n <= REC_MAX && n <= len - p - REC_HDR &&
+		    crc32_of(buf + p + REC_HDR, n) == get_u32(buf + p + 4))
+			return p;
+	}
+	return 0;
+}
+
 /* Replay buf into st; *good = bytes of whole, valid records (incl. magic). */
 static int replay(struct txj_state *st, const uint8_t *buf, size_t len,
 		  size_t *good, const char *path, char *err, size_t errsz)
@@ -448,11 +461,15 @@ static int replay(struct txj_state *st, const uint8_t *buf, size_t len,
 			  crc32_of(buf + off + REC_HDR, n) != crc;
 		if (bad) {
 			/* A torn write only ever damages the end of the file. */
-			if ((n <= REC_MAX && n >= left - REC_HDR) || all_zero(buf + off, left))
+			size_t next = all_zero(buf + off, left) ? 0 : valid_record_after(buf, off, len);
+			if (!next && ((n <= REC_MAX && n >= left - REC_HDR) || all_zero(buf + off, left)))
 				break;
+			char follows[64] = "";
+			if (next)
+				snprintf(follows, sizeof(follows), ": a whole record follows at byte %zu", next);
 			snprintf(err, errsz, "journal %s: damaged record at byte %zu "
-				 "(not at the end, so not a torn write); move the file "
-				 "aside to start without it", path, off);
+				 "(not at the end, so not a torn write%s); move the file "
+				 "aside to start without it", path, off, follows);
 			return -1;
 		}
 		const char *why = apply(st, buf + off + REC_HDR, n);

@@ -183,6 +183,15 @@ int main(void)
 	flip_byte(8 + 8 + 3);
 	ok(reopen(&st, err, sizeof(err)) == 0 && st.n == 3, "repaired, it replays again");
 	txj_state_free(&st);
+	/* a length that points past the end looks like a torn record, but whole records follow */
+	flip_byte(8 + 2);
+	ok(reopen(&st, err, sizeof(err)) < 0 && strstr(err, "damaged record at byte 8") &&
+	   strstr(err, "a whole record follows at byte"),
+	   "a damaged length in the middle refuses the start, not cut as a torn tail: %s", err);
+	is_int(file_size(), good, "nothing was cut");
+	flip_byte(8 + 2);
+	ok(reopen(&st, err, sizeof(err)) == 0 && st.n == 3, "repaired, it replays again");
+	txj_state_free(&st);
 
 	/* compaction keeps the live records and the high-water marks */
 	ok(txjournal_open(&j, dir, &st, err, sizeof(err)) == 0, "open for compaction");
