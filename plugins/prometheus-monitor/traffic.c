@@ -1,7 +1,9 @@
 /* MPC traffic (see traffic.h).  The pending requests live in an open-
  * addressing table keyed by request id (linear probing, backward-shift
- * deletion), sized once for max_pending: memory is bounded, and a full
- * table counts the request as dropped instead of growing. */
+ * deletion) that doubles as it fills, up to twice max_pending: memory follows
+ * what is pending and stays bounded, and a full table counts the request as
+ * dropped.  (Allocated whole at max_pending it was 4 MiB, paged in at once by
+ * the first expiry scan.) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +14,7 @@
 #define HASH_MAX 64
 #define N_KINDS 4         /* sign, ckd, foreign_tx, other */
 #define EXPIRE_EVERY 64   /* blocks between scans for forgotten requests */
+#define CAP_MIN 1024      /* slots to start with */
 
 static const char *const kind_names[N_KINDS] = { "sign", "ckd", "foreign_tx", "other" };
 
@@ -52,7 +55,8 @@ struct traffic {
 	const struct mpci_host_api *api;
 	struct traffic_opts o;
 	struct slot *slots;
-	size_t cap;               /* power of two */
+	size_t cap;               /* power of two, at most max_cap */
+	size_t max_cap;           /* power of two >= 2 * max_pending */
 	size_t n_pending;
 	size_t pending_by_kind[N_KINDS];
 	struct held *held;        /* delivery order */
@@ -108,6 +112,28 @@ static struct slot *slot_find(struct traffic *t, const char *id)
 	return NULL;
 }
 
+/* Twice the slots, every pending request rehashed; -1 when out of memory. */
+static int grow(struct traffic *t)
+{
+	size_t cap = t->cap * 2;
+	struct slot *n = calloc(cap, sizeof(*n));
+
+	if (!n)
+		return -1;
+	for (size_t i = 0; i < t->cap; i++) {
+		if (!t->slots[i].used)
+			continue;
+		size_t j = hash_id(t->slots[i].id) & (cap - 1);
+		while (n[j].used)
+			j = (j + 1) & (cap - 1);
+		n[j] = t->slots[i];
+	}
+	free(t->slots);
+	t->slots = n;
+	t->cap = cap;
+	return 0;
+}
+
 /* Empty slot i and shift the probe chain behind it back. */
 static void slot_delete(struct traffic *t, size_t i)
 {
@@ -155,7 +181,9 @@ static void commit_request(struct traffic *t, uint64_t height, const char *id,
 	}
 	if (slot_find(t, id))
 		return; /* delivered twice: already waiting */
-	if (t->n_pending >= t->o.max_pending) {
+	if ((t->n_pending + 1) * 2 > t->cap && t->cap < t->max_cap)
+		grow(t);	/* if it fails, the table fills further */
+	if (t->n_pending >= t->o.max_pending || t->n_pending + 1 >= t->cap) {
 		dropped(t, k, "full");
 		return;
 	}
@@ -353,6 +381,11 @@ size_t traffic_pending(const struct traffic *t)
 	return t->n_pending;
 }
 
+size_t traffic_capacity(const struct traffic *t)
+{
+	return t->cap;
+}
+
 size_t traffic_held(const struct traffic *t)
 {
 	return t->n_held;
@@ -380,9 +413,10 @@ struct traffic *traffic_new(const struct mpci_host_api *api, mpci_plugin *self,
 		t->o.expiry_blocks = 1000;
 	if (!t->o.max_held)
 		t->o.max_held = 512;
-	t->cap = 16;
-	while (t->cap < t->o.max_pending * 2)
-		t->cap *= 2;
+	t->max_cap = 16;
+	while (t->max_cap < t->o.max_pending * 2)
+		t->max_cap *= 2;
+	t->cap = t->max_cap < CAP_MIN ? t->max_cap : CAP_MIN;
 	t->slots = calloc(t->cap, sizeof(*t->slots));
 	t->held = calloc(t->o.max_held, sizeof(*t->held));
 	if (!t->slots || !t->held) {

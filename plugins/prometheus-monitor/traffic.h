@@ -35,5 +35,7 @@ void traffic_orphaned(struct traffic *t, uint64_t height, const char *hash);
 /* Requests waiting for their completion (all kinds); blocks held. */
 size_t traffic_pending(const struct traffic *t);
 size_t traffic_held(const struct traffic *t);
+/* Slots of the pending table (it grows with what is pending). */
+size_t traffic_capacity(const struct traffic *t);
 
 #endif

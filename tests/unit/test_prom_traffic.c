@@ -223,6 +223,31 @@ static void test_churn(void)
 	metrics_free(tpa_reg);
 }
 
+/* The table starts small and grows with what is pending, up to its bound. */
+static void test_growth(void)
+{
+	struct blk x;
+	static char ids[5000][12];
+	tpa_reg = metrics_new();
+	struct traffic *t = traffic_new(&tpa_api, NULL, NULL);	/* max_pending 20000 */
+	size_t cap0 = traffic_capacity(t);
+	for (int i = 0; i < 5000; i++) {
+		snprintf(ids[i], sizeof(ids[i]), "s:g%d", i);
+		traffic_block(t, mk(&x, 10 + (uint64_t)i / 10, "h", MPCI_BLOCK_FINAL,
+				    (const char *const[]){ ids[i], NULL }, NULL));
+	}
+	ok(cap0 <= 1024 && traffic_capacity(t) >= 10000 && traffic_capacity(t) <= 16384,
+	   "the table starts at %zu slots and grows to %zu for 5000 pending", cap0, traffic_capacity(t));
+	is_int(traffic_pending(t), 5000, "all 5000 pending");
+	for (int i = 4999; i >= 0; i--)
+		traffic_block(t, mk(&x, 600, "h", MPCI_BLOCK_FINAL, NULL, (const char *const[]){ ids[i], NULL }));
+	ok(traffic_pending(t) == 0 && unmatched("sign") == 0 && latency("sign", NULL) == 5000,
+	   "after the growth every completion found its request");
+	is_int(dropped("sign", "full"), 0, "none dropped");
+	traffic_free(t);
+	metrics_free(tpa_reg);
+}
+
 /* With the host's block stream counting requests, completions and timeouts,
  * the monitor keeps its hands off those families. */
 static int core_has(const char *family, void *ud)
@@ -260,5 +285,6 @@ int main(void)
 	test_optimistic();
 	test_bounds();
 	test_churn();
+	test_growth();
 	return done_testing();
 }
