@@ -7,7 +7,6 @@ into TAP. Subcommands:
   mpc OUT PORT                  every request joined with its completion by id; the
                                 unanswered ones are exactly nearsim's pending ones
   optimistic OUT PORT           orphans are off the chain, finalized blocks on it
-  last OUT                      print the last block height in OUT (0 if none)
   proxy NEARSIM_PORT PORTFILE   a wrong and lagging neardata endpoint in front of nearsim
 """
 import http.client
@@ -156,14 +155,6 @@ def optimistic(out, port):
     report("canonical" in statuses, "optimistic blocks are delivered before they are final", statuses)
 
 
-def last(out):
-    try:
-        blocks = [e for e in lines(out) if e.get("event") == "block"]
-    except OSError:
-        blocks = []
-    print(blocks[-1]["height"] if blocks else 0)
-
-
 class Proxy(http.server.BaseHTTPRequestHandler):
     """A neardata endpoint that lags 20 blocks behind and sometimes lies: it answers
     null for a block that exists, or serves the document of another height."""
@@ -221,8 +212,6 @@ if __name__ == "__main__":
         mpc(args[0], int(args[1]))
     elif cmd == "optimistic":
         optimistic(args[0], int(args[1]))
-    elif cmd == "last":
-        last(args[0])
     elif cmd == "proxy":
         proxy(args[0], args[1])
     else:

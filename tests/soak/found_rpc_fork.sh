@@ -7,17 +7,6 @@
 . "$top_srcdir/tests/integration/blocks_lib.sh"
 
 head_height() { curl -sf "$SIM_URL/admin/stats" | sed -n 's/.*"head":\([0-9]*\).*/\1/p'; }
-# until the optimistic stream delivered a block at height $1 (cheap: polled often)
-wait_opt() {
-	n=0
-	while :; do
-		h=$(tail -n 4 "$tmp/optimistic.jsonl" | sed -n 's/^{"event":"block","height":\([0-9]*\),.*/\1/p' | tail -n 1)
-		[ "${h:-0}" -ge "$1" ] && return 0
-		n=$((n+1)); [ $n -gt 600 ] && return 1
-		sleep 0.1
-	done
-}
-
 start_sim --manual --auto-respond --sign-rate 1
 produce 3
 post faults '{"kind":"neardata","5xx":1}'	# the primary is down: the RPC fallback serves
@@ -31,7 +20,7 @@ done
 i=0
 while [ $i -lt 60 ]; do
 	produce 1
-	wait_opt "$(head_height)" || break
+	wait_height "$tmp/optimistic.jsonl" "$(head_height)" 60 || break
 	i=$((i+1))
 done
 check "the optimistic stream kept up with 60 blocks ($i)" [ "$i" -eq 60 ]
