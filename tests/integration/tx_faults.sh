@@ -51,6 +51,12 @@ exactly_once 10 "slow answers"
 # Blocks on demand from here on, so that heights are where the test wants them.
 producer() { ( while :; do produce 1; sleep 0.1; done ) & prodpid=$!; extra_pids=$prodpid; }
 stop_producer() { kill $prodpid 2>/dev/null; wait $prodpid 2>/dev/null; extra_pids=; }
+# other_party_sends NONCE BLOCK_HASH OUT: someone else signs verify_tee with our key and
+# sends it (wait_until NONE); OUT keeps nearsim's answer to the signing (tx_hash)
+other_party_sends() {
+	admin sign "{\"signer\":\"frodo.test.near\",\"role\":\"signer\",\"method\":\"verify_tee\",\"args\":{},\"nonce\":$1,\"block_hash\":\"$2\"}" > "$3"
+	rpc "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"send_tx\",\"params\":{\"signed_tx_base64\":\"$(sed -n 's/.*"signed_tx_base64":"\([^"]*\)".*/\1/p' "$3")\",\"wait_until\":\"NONE\"}}" > /dev/null
+}
 height() { stat "$1"; }
 
 # An endpoint going down mid-flight: the first URL is a proxy that we kill
@@ -115,10 +121,8 @@ stop_producer
 head=$(stat head)
 far=$(( (head + 1) * 1000000 - 10 ))
 bh=$(curl -s "$url/admin/stats" | sed -n 's/.*"final_hash":"\([^"]*\)".*/\1/p')
-admin sign "{\"signer\":\"frodo.test.near\",\"role\":\"signer\",\"method\":\"verify_tee\",\"args\":{},\"nonce\":$far,\"block_hash\":\"$bh\"}" > "$t/ext.sign"
-signed=$(sed -n 's/.*"signed_tx_base64":"\([^"]*\)".*/\1/p' "$t/ext.sign")
+other_party_sends $far "$bh" "$t/ext.sign"
 ext=$(sed -n 's/.*"tx_hash":"\([^"]*\)".*/\1/p' "$t/ext.sign")
-rpc "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"send_tx\",\"params\":{\"signed_tx_base64\":\"$signed\",\"wait_until\":\"NONE\"}}" > "$t/ext.json"
 check "InvalidNonce: the other party's transaction waits in the pool" [ "$(stat pool)" -eq 1 ]
 produce 1
 exttx=$(curl -s "$url/admin/txs?hash=$ext")
@@ -167,9 +171,7 @@ wait_for '^waiting' "$t/dup.out" 30
 stop_producer
 last=$(sed -n 's/.* signed: hash .* nonce \([0-9]*\) .*/\1/p' "$t/dup.log" | sort -n | tail -1)
 bh=$(curl -s "$url/admin/stats" | sed -n 's/.*"head_hash":"\([^"]*\)".*/\1/p')
-admin sign "{\"signer\":\"frodo.test.near\",\"role\":\"signer\",\"method\":\"verify_tee\",\"args\":{},\"nonce\":$((last + 1)),\"block_hash\":\"$bh\"}" > "$t/dup.sign"
-signed=$(sed -n 's/.*"signed_tx_base64":"\([^"]*\)".*/\1/p' "$t/dup.sign")
-rpc "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"send_tx\",\"params\":{\"signed_tx_base64\":\"$signed\",\"wait_until\":\"NONE\"}}" > /dev/null
+other_party_sends $((last + 1)) "$bh" "$t/dup.sign"
 touch "$t/dup.go"
 i=0; while [ "$(stat pool)" -lt 4 ] && [ $i -lt 600 ]; do i=$((i+1)); sleep 0.05; done
 ours=$(sed -n "s/.* signed: hash \([^ ]*\) nonce $((last + 1)) .*/\1/p" "$t/dup.log" | head -1)
