@@ -9,8 +9,10 @@
 
 #define TRIM_ABOVE (1u << 20)	/* freed bytes worth a malloc_trim */
 
-#if defined(__GLIBC__) && __GLIBC_PREREQ(2, 33)
+#ifdef __GLIBC__
+#if __GLIBC_PREREQ(2, 33)
 #define HEAP_STATS 1
+#endif
 #endif
 
 struct heap {

@@ -112,6 +112,15 @@ static struct slot *slot_find(struct traffic *t, const char *id)
 	return NULL;
 }
 
+/* The empty slot where id goes (the table always has one). */
+static size_t free_slot(const struct slot *slots, size_t cap, const char *id)
+{
+	size_t i = hash_id(id) & (cap - 1);
+	while (slots[i].used)
+		i = (i + 1) & (cap - 1);
+	return i;
+}
+
 /* Twice the slots, every pending request rehashed; -1 when out of memory. */
 static int grow(struct traffic *t)
 {
@@ -120,14 +129,9 @@ static int grow(struct traffic *t)
 
 	if (!n)
 		return -1;
-	for (size_t i = 0; i < t->cap; i++) {
-		if (!t->slots[i].used)
-			continue;
-		size_t j = hash_id(t->slots[i].id) & (cap - 1);
-		while (n[j].used)
-			j = (j + 1) & (cap - 1);
-		n[j] = t->slots[i];
-	}
+	for (size_t i = 0; i < t->cap; i++)
+		if (t->slots[i].used)
+			n[free_slot(n, cap, t->slots[i].id)] = t->slots[i];
 	free(t->slots);
 	t->slots = n;
 	t->cap = cap;
@@ -187,10 +191,7 @@ static void commit_request(struct traffic *t, uint64_t height, const char *id,
 		dropped(t, k, "full");
 		return;
 	}
-	size_t i = hash_id(id) & (t->cap - 1);
-	while (t->slots[i].used)
-		i = (i + 1) & (t->cap - 1);
-	struct slot *s = &t->slots[i];
+	struct slot *s = &t->slots[free_slot(t->slots, t->cap, id)];
 	memcpy(s->id, id, strlen(id) + 1);
 	s->height = height;
 	s->domain = domain;
