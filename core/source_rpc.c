@@ -15,7 +15,7 @@
 #define LOG "blocks"
 #define MAX_TRACKED 20000
 #define TRACK_BLOCKS 320	/* a yield resolves within 200 blocks; some slack */
-#define SCAN_BACK 4		/* on a jump, earlier blocks whose receipts may still run */
+#define SCAN_BACK 4		/* ancestors whose transactions' receipts may still run */
 #define FOUND_MAX 4		/* blocks fetched with outcomes of one tx, not yet delivered */
 #define HELD_MAX 8		/* optimistic: blocks delivered with its outcomes, not yet final */
 #define REQ_MAX 4		/* MPC requests of one tx followed to their completion */
@@ -103,19 +103,13 @@ static void track(struct rpcsrc *s, const char *hash, const char *signer, uint64
 		s->tx = n;
 		s->cap_tx = cap;
 	}
-	snprintf(s->tx[s->n_tx].hash, sizeof(s->tx[0].hash), "%s", hash);
-	snprintf(s->tx[s->n_tx].signer, sizeof(s->tx[0].signer), "%s", signer);
+	struct rtx *t = &s->tx[s->n_tx++];
+	memset(t, 0, sizeof(*t));
+	snprintf(t->hash, sizeof(t->hash), "%s", hash);
+	snprintf(t->signer, sizeof(t->signer), "%s", signer);
+	t->seen_at = at;
 	log_debug(LOG, "rpc: following transaction %s (%s) from block %llu", hash, signer,
 		  (unsigned long long)at);
-	s->tx[s->n_tx].seen_at = at;
-	s->tx[s->n_tx].settled = 0;
-	s->tx[s->n_tx].n_held = 0;
-	s->tx[s->n_tx].n_req = 0;
-	s->tx[s->n_tx].req_overflow = 0;
-	s->tx[s->n_tx].n_outs = 0;
-	s->tx[s->n_tx].executed = 0;
-	s->tx[s->n_tx].n_found = 0;
-	s->n_tx++;
 }
 
 static struct rtx *tracked(struct rpcsrc *s, const char *hash)
